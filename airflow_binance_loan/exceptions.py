@@ -1,0 +1,179 @@
+"""One exception hierarchy for the whole provider (no Airflow import).
+
+Every error raised by the client, hook, operator or trigger derives from
+:class:`BinanceLoanError`. Errors that came back from Binance derive from
+:class:`BinanceAPIError` and carry Binance's ``code`` and ``msg``, the HTTP status
+and the endpoint. Messages never contain a secret, a private key, a passphrase or a
+signature: they are built only from the endpoint, Binance's answer and the
+non-secret request parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_SIGNATURE_RE = re.compile(r"(signature=)[^&\s\"'<>]+", re.IGNORECASE)
+BODY_EXCERPT_CHARS = 300
+
+
+def redact(text: str) -> str:
+    """Remove anything that looks like a signature from free text (e.g. an echoed URL)."""
+    return _SIGNATURE_RE.sub(r"\1***", text)
+
+
+def body_excerpt(body: bytes | str, limit: int = BODY_EXCERPT_CHARS) -> str:
+    """A short, redacted, single-line excerpt of a response body for error messages."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[:limit] + "…"
+    return redact(text)
+
+
+@dataclass(frozen=True)
+class RequestIntent:
+    """What a money-moving request tried to do, so a caller can reconcile it.
+
+    ``params`` holds only the business parameters (never timestamp, recvWindow or
+    signature); ``timestamp_ms`` is the server-time timestamp the request was signed with.
+    """
+
+    method: str
+    path: str
+    params: dict[str, str]
+    timestamp_ms: int
+    recv_window_ms: int = 5000
+    group_id: int | None = None
+    asset: str | None = None
+    amount: str | None = None
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.method} {self.path} ({parts}) signed at timestamp {self.timestamp_ms}"
+
+
+class BinanceLoanError(Exception):
+    """Base class of every error raised by airflow-provider-binance-loan."""
+
+
+class InvalidParameterError(BinanceLoanError, ValueError):
+    """A caller-supplied value is invalid; raised before any network call."""
+
+    def __init__(self, field_name: str, value: Any, reason: str) -> None:
+        self.field = field_name
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {field_name}={value!r}: {reason}")
+
+
+class ConfigurationError(BinanceLoanError, ValueError):
+    """The connection or client configuration is unusable (bad key, plain-http URL, ...)."""
+
+
+class NetworkError(BinanceLoanError):
+    """The HTTP exchange failed at the transport level.
+
+    ``sent`` is False when the request provably never reached the server
+    (connection refused, DNS failure, connect timeout): resending is then safe.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, sent: bool) -> None:
+        self.endpoint = endpoint
+        self.sent = sent
+        super().__init__(f"{endpoint}: {message}")
+
+
+class BinanceAPIError(BinanceLoanError):
+    """Binance answered with an error (or something that is not a valid answer)."""
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        code: int | None = None,
+        http_status: int | None = None,
+        endpoint: str = "",
+    ) -> None:
+        self.code = code
+        self.msg = msg
+        self.http_status = http_status
+        self.endpoint = endpoint
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = f"{self.endpoint}: " if self.endpoint else ""
+        status = f"HTTP {self.http_status}" if self.http_status is not None else "no HTTP status"
+        code = f", code {self.code}" if self.code is not None else ""
+        return f"{where}{status}{code}: {self.msg}"
+
+
+class AuthenticationError(BinanceAPIError):
+    """The API key was rejected: wrong key, IP not whitelisted or missing permission (-2014, -2015, -1002)."""
+
+
+class InvalidSignatureError(AuthenticationError):
+    """Binance could not verify the signature (-1022): wrong secret/private key or encoding."""
+
+
+class TimestampError(BinanceAPIError):
+    """The timestamp was outside recvWindow or ahead of server time (-1021)."""
+
+
+class RateLimitError(BinanceAPIError):
+    """Request weight exhausted (HTTP 429/418, -1003) or the pacing wait bound was exceeded."""
+
+    def __init__(self, msg: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(msg, **kwargs)
+
+
+class InvalidRequestError(BinanceAPIError):
+    """Binance rejected the parameters (-11xx and other 4xx answers)."""
+
+
+class LoanBusinessError(BinanceAPIError):
+    """A loan business rule refused the request (-27xxx, -1024, -1025, -3xxx)."""
+
+
+class LiquidationInProgressError(LoanBusinessError):
+    """The risk unit is being liquidated (-1024 / -27024): retry later."""
+
+
+class PendingTransactionError(LoanBusinessError):
+    """A previous transaction is still being processed (-1025 / -27025): retry shortly."""
+
+
+class NoLiabilityError(LoanBusinessError):
+    """The risk unit has nothing to repay (-27011)."""
+
+
+class InsufficientBalanceError(LoanBusinessError):
+    """The source wallet holds nothing to repay with (-27014 / -27015)."""
+
+
+class ServerError(BinanceAPIError):
+    """Binance-side failure (HTTP 5xx, -1000, -1001, -1004, -1006, -1007, -1008) on a read-only call."""
+
+
+class ExecutionUnknownError(ServerError):
+    """A money-moving request was sent but its outcome is unknown: it may have executed.
+
+    Never resend blindly: reconcile ``intent`` against the borrow/repay records first.
+    """
+
+    def __init__(self, msg: str, *, intent: RequestIntent, **kwargs: Any) -> None:
+        self.intent = intent
+        super().__init__(msg, **kwargs)
+
+    def _render(self) -> str:
+        return (
+            f"{super()._render()} — execution status UNKNOWN, the request may have executed: "
+            f"{self.intent.describe()}"
+        )
+
+
+class UnexpectedResponseError(BinanceAPIError):
+    """A successful HTTP status with a body that is not the documented shape."""
+
