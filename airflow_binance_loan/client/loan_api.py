@@ -6,7 +6,7 @@ returns typed objects with Decimal amounts.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ from airflow_binance_loan.client.validation import (
     validate_repay_from,
     validate_time_ms,
 )
-from airflow_binance_loan.exceptions import InvalidParameterError, UnexpectedResponseError
+from airflow_binance_loan.exceptions import InvalidParameterError, RequestIntent, UnexpectedResponseError
 
 DAY_MS = 86_400_000
 PAGE_SIZE = 100
@@ -58,7 +58,13 @@ class LoanClient:
     # -- money-moving ------------------------------------------------------------------------
 
     def repay(
-        self, group_id: int | str, asset: str, amount: Decimal | int | str, repay_from: str | None = None
+        self,
+        group_id: int | str,
+        asset: str,
+        amount: Decimal | int | str,
+        repay_from: str | None = None,
+        *,
+        on_send: Callable[[RequestIntent], None] | None = None,
     ) -> RepayResult:
         """Repay a risk unit (credit-account key). Binance repays min(available, requested).
 
@@ -73,6 +79,7 @@ class LoanClient:
             ep.REPAY,
             params,
             intent_fields={"group_id": gid, "asset": code, "amount": format_decimal(requested)},
+            on_send=on_send,
         )
         body = _expect_dict(data, ep.REPAY)
         return RepayResult(
@@ -150,7 +157,7 @@ class LoanClient:
         code = None if asset is None else validate_asset(asset)
         start, end = self._range(start_time, end_time)
         step = RANGE_WITH_ASSET_MS if code else RANGE_WITHOUT_ASSET_MS
-        base = [("groupId", gid), ("type", kind), ("asset", code)]
+        base: list[tuple[str, object]] = [("groupId", gid), ("type", kind), ("asset", code)]
         rows: list[BorrowRepayRecord] = []
         for chunk_start, chunk_end in _chunks(start, end, step):
             rows.extend(
@@ -173,9 +180,7 @@ class LoanClient:
         for chunk_start, chunk_end in _chunks(start, end, MAX_RANGE_MS):
             rows.extend(
                 parse_interest(row)
-                for row in self._pages(
-                    ep.INTEREST_HISTORY, [("groupId", gid), ("asset", code)], chunk_start, chunk_end
-                )
+                for row in self._pages(ep.INTEREST_HISTORY, [("groupId", gid), ("asset", code)], chunk_start, chunk_end)
             )
         return rows
 
@@ -209,7 +214,7 @@ class LoanClient:
         return start, end
 
     def _pages(
-        self, endpoint: ep.Endpoint, base: list[tuple[str, object]], start: int, end: int
+        self, endpoint: ep.Endpoint, base: Sequence[tuple[str, object]], start: int, end: int
     ) -> Iterator[dict[str, Any]]:
         current = 1
         seen = 0

@@ -35,15 +35,20 @@ def reconcile(
     client: LoanClient,
     intent: RequestIntent,
     *,
+    processing_ms: int = EXECUTION_SLACK_MS,
     settle_ms: int = 3_000,
     exclude_tran_ids: Collection[str] = (),
 ) -> Reconciliation:
-    """Look up the records around ``intent``'s send time and say executed / not executed / unknown."""
+    """Look up the records around ``intent``'s send time and say executed / not executed / unknown.
+
+    ``processing_ms`` bounds how long after ``recvWindow`` Binance may still be executing the
+    request; ``settle_ms`` how long its record may take to appear.
+    """
     is_repay = intent.path.endswith("/repay")
     if intent.group_id is None or intent.asset is None or intent.amount is None:
         return Reconciliation("unknown", None, f"intent lacks group/asset/amount: {intent.describe()}")
     lower = intent.timestamp_ms - SKEW_MS
-    upper = intent.timestamp_ms + intent.recv_window_ms + EXECUTION_SLACK_MS
+    upper = intent.timestamp_ms + intent.recv_window_ms + processing_ms
     now = int(client.session.server_time.server_now())
     records = client.borrow_repay_records(
         "REPAY" if is_repay else "BORROW",
@@ -77,3 +82,16 @@ def reconcile(
     return Reconciliation(
         "unknown", None, f"no record yet; the request could still appear until {upper + settle_ms} (now {now})"
     )
+
+
+def find_transaction(
+    client: LoanClient,
+    kind: str,
+    group_id: int,
+    asset: str,
+    tran_id: str,
+    since_ms: int,
+) -> BorrowRepayRecord | None:
+    """The borrow/repay record with ``tran_id`` created at or after ``since_ms`` (None if not visible yet)."""
+    records = client.borrow_repay_records(kind, group_id=group_id, asset=asset, start_time=max(0, since_ms - SKEW_MS))
+    return next((r for r in records if r.tran_id == tran_id), None)

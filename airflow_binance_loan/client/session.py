@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -130,8 +130,14 @@ class BinanceSession:
         params: ParamItems | Mapping[str, object],
         *,
         intent_fields: Mapping[str, Any] | None = None,
+        on_send: Callable[[RequestIntent], None] | None = None,
     ) -> Any:
-        """Send one call with its retry policy; returns the decoded JSON (Decimals for non-integers)."""
+        """Send one call with its retry policy; returns the decoded JSON (Decimals for non-integers).
+
+        ``on_send`` is called with the exact intent of a money-moving request just before its
+        bytes leave (once per attempt); if it raises, nothing is sent. Callers use it to persist
+        the intent where a later retry can find it.
+        """
         items: list[tuple[str, object]] = [
             (k, v) for k, v in (params.items() if isinstance(params, Mapping) else params) if v is not None
         ]
@@ -147,7 +153,7 @@ class BinanceSession:
         transient = 0
         while True:
             try:
-                return self._attempt(endpoint, items, intent_fields)
+                return self._attempt(endpoint, items, intent_fields, on_send)
             except RateLimitError as exc:
                 if exc.http_status is None or rate_limited >= policy.rate_limit_retries:
                     raise
@@ -180,7 +186,11 @@ class BinanceSession:
         self.clock.sleep(delay)
 
     def _attempt(
-        self, endpoint: Endpoint, items: list[tuple[str, object]], intent_fields: Mapping[str, Any] | None
+        self,
+        endpoint: Endpoint,
+        items: list[tuple[str, object]],
+        intent_fields: Mapping[str, Any] | None,
+        on_send: Callable[[RequestIntent], None] | None,
     ) -> Any:
         key = limit_key(endpoint, self.base_url, self._api_key)
         guard = self.server_time.uncertainty_ms
@@ -209,6 +219,12 @@ class BinanceSession:
             else:
                 query = f"{query}&{signature}" if query else signature
         intent = self._intent(endpoint, items, timestamp, intent_fields) if endpoint.mutating else None
+        if intent is not None and on_send is not None:
+            try:
+                on_send(intent)
+            except BaseException:
+                self.pacer.release(reservation, self.server_time.server_now())
+                raise
         try:
             raw = self._transport.send(
                 endpoint.method, self.base_url + endpoint.path, query, body, headers, label=endpoint.label

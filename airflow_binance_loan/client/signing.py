@@ -95,7 +95,7 @@ def detect_key_type(secret: str) -> KeyType:
 
 def load_signer(secret: str, key_type: str | None = None, passphrase: str | None = None) -> Signer:
     """Build the signer for a connection's secret (HMAC secret or PEM private key)."""
-    secret = (secret or "").strip()
+    secret = normalize_pem(secret or "")
     if not secret:
         raise ConfigurationError("no secret: put the HMAC secret or the PEM private key in the password field")
     kind = (key_type or "").strip().lower() or None
@@ -198,3 +198,15 @@ def public_key_pem(private_pem: str, passphrase: str | None = None) -> str:
     return key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode("ascii")
+
+
+def normalize_pem(text: str) -> str:
+    """Rebuild a PEM whose line breaks were lost (pasted into a one-line password field)."""
+    text = text.strip()
+    if "-----BEGIN" not in text or "\n" in text:
+        return text
+    head_end = text.index("-----", text.index("-----BEGIN") + 5) + 5
+    foot_start = text.rindex("-----END")
+    body = "".join(text[head_end:foot_start].split())
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return "\n".join([text[:head_end], *lines, text[foot_start:]]) + "\n"

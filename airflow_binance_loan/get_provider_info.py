@@ -1,0 +1,89 @@
+"""Provider metadata for Airflow's ``apache_airflow_provider`` entry point.
+
+The connection form is declared here (``hook-name``, ``conn-fields``,
+``ui-field-behaviour``) because the Airflow 3.2+ UI reads only this declarative
+metadata, never Python widget methods.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PACKAGE_NAME = "airflow-provider-binance-loan"
+INTEGRATION = "Binance Institutional Loan"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": PACKAGE_NAME,
+        "name": INTEGRATION,
+        "description": "Repay Binance Institutional Loan risk units from Airflow DAGs: signed client, "
+        "weight-aware pacing, exactly-once repay operator and a local sandbox.",
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://developers.binance.com/docs/institutional_loan/Introduction",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
+        "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
+        "triggers": [
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_confirmation"]}
+        ],
+        "connection-types": [
+            {
+                "connection-type": "binance_credit",
+                "hook-class-name": "airflow_binance_loan.hooks.credit.BinanceCreditHook",
+                "hook-name": "Binance Institutional Loan",
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "port", "extra"],
+                    "relabeling": {
+                        "host": "Base URL",
+                        "login": "API key",
+                        "password": "Secret key (HMAC) or private key PEM (RSA / Ed25519)",
+                    },
+                    "placeholders": {
+                        "host": "https://api.binance.com",
+                        "login": "API key of the credit account (or the parent account for read-only use)",
+                        "password": "HMAC secret, or -----BEGIN PRIVATE KEY----- ...",
+                    },
+                },
+                "conn-fields": {
+                    "key_type": {
+                        "label": "Key type",
+                        "description": "hmac, rsa or ed25519. Leave empty to detect it from the key.",
+                        "schema": {"type": ["string", "null"], "enum": ["hmac", "rsa", "ed25519", None]},
+                    },
+                    "private_key_passphrase": {
+                        "label": "Private key passphrase",
+                        "description": "Only for an encrypted PKCS#8 private key.",
+                        "schema": {"type": ["string", "null"], "format": "password"},
+                    },
+                    "recv_window": {
+                        "label": "recvWindow (ms)",
+                        "description": "How long after its timestamp Binance may still execute a request. "
+                        "At most 60000; Binance recommends 5000 or less.",
+                        "schema": {"type": ["integer", "null"], "default": 5000, "minimum": 1, "maximum": 60000},
+                    },
+                    "timeout": {
+                        "label": "Request timeout (s)",
+                        "description": "Read timeout per HTTP request; a write that times out is reconciled, "
+                        "never resent blindly.",
+                        "schema": {"type": ["number", "null"], "default": 15, "minimum": 1, "maximum": 300},
+                    },
+                    "proxy": {
+                        "label": "Proxy URL",
+                        "description": "Optional HTTPS proxy, e.g. http://proxy.internal:3128",
+                        "schema": {"type": ["string", "null"]},
+                    },
+                    "max_weight_wait": {
+                        "label": "Max wait for request weight (s)",
+                        "description": "Longest a call waits for Binance's per-minute weight budget before "
+                        "failing with a rate-limit error. Default 150.",
+                        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
+                    },
+                },
+            }
+        ],
+    }

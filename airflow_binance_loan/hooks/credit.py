@@ -1,0 +1,224 @@
+"""BinanceCreditHook: turns a ``binance_credit`` connection into a :class:`LoanClient`.
+
+The hook is deliberately thin: signing, time, pacing, retries and error mapping live
+in :mod:`airflow_binance_loan.client`; this module only reads the connection and
+exposes the client's methods under Airflow's hook conventions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from airflow.sdk import BaseHook
+
+from airflow_binance_loan.client import LoanClient
+from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
+from airflow_binance_loan.client.endpoints import LimitKind
+from airflow_binance_loan.client.models import (
+    ActiveRiskUnit,
+    ApiRestrictions,
+    BorrowRepayRecord,
+    RepayResult,
+    RiskUnitDetails,
+)
+from airflow_binance_loan.client.ratelimit import WeightPacer
+from airflow_binance_loan.client.reconcile import Reconciliation, reconcile
+from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from airflow_binance_loan.client.session import BinanceSession
+from airflow_binance_loan.client.signing import load_signer
+from airflow_binance_loan.exceptions import (
+    AuthenticationError,
+    BinanceAPIError,
+    ConfigurationError,
+    InvalidSignatureError,
+    NetworkError,
+    RateLimitError,
+    RequestIntent,
+    TimestampError,
+)
+from airflow_binance_loan.hooks.connection_config import ConnectionConfig, config_from_connection
+
+CLOCK_WARNING_MS = 1000
+
+
+class BinanceCreditHook(BaseHook):
+    """Hook for Binance Institutional Loan with keys kept in an Airflow connection.
+
+    :param binance_credit_conn_id: connection of type ``binance_credit``; login = API key,
+        password = HMAC secret or PEM private key (RSA PKCS#8 / Ed25519), host = base URL.
+    """
+
+    conn_name_attr = "binance_credit_conn_id"
+    default_conn_name = "binance_credit_default"
+    conn_type = "binance_credit"
+    hook_name = "Binance Institutional Loan"
+
+    def __init__(
+        self,
+        binance_credit_conn_id: str = default_conn_name,
+        *,
+        pacer: WeightPacer | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.binance_credit_conn_id = binance_credit_conn_id
+        self._pacer = pacer
+        self._clock = clock
+        self._retry_policy = retry_policy
+        self._client: LoanClient | None = None
+
+    def __repr__(self) -> str:
+        return f"BinanceCreditHook(binance_credit_conn_id={self.binance_credit_conn_id!r})"
+
+    # -- building the client -------------------------------------------------------------------
+
+    def connection_config(self) -> ConnectionConfig:
+        conn = self.get_connection(self.binance_credit_conn_id)
+        return config_from_connection(
+            conn_id=self.binance_credit_conn_id,
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            port=conn.port,
+            extra=conn.extra_dejson or {},
+        )
+
+    async def aconnection_config(self) -> ConnectionConfig:
+        """Same as :meth:`connection_config`, for triggers running in the event loop."""
+        conn = await self.aget_connection(self.binance_credit_conn_id)
+        return config_from_connection(
+            conn_id=self.binance_credit_conn_id,
+            login=conn.login,
+            password=conn.password,
+            host=conn.host,
+            port=conn.port,
+            extra=conn.extra_dejson or {},
+        )
+
+    def client_from_config(self, config: ConnectionConfig) -> LoanClient:
+        try:
+            signer = load_signer(config.secret, config.key_type, config.passphrase)
+        except ConfigurationError as exc:
+            raise ConfigurationError(f"connection {self.binance_credit_conn_id!r}: {exc}") from None
+        session = BinanceSession(
+            config.api_key,
+            signer,
+            config.base_url,
+            recv_window=config.recv_window,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.timeout,
+            proxy=config.proxy,
+            clock=self._clock,
+            pacer=self._pacer,
+            max_weight_wait_seconds=config.max_weight_wait,
+            retry_policy=self._retry_policy,
+        )
+        return LoanClient(session)
+
+    def get_conn(self) -> LoanClient:
+        """The client for this connection (built once per hook)."""
+        if self._client is None:
+            self._client = self.client_from_config(self.connection_config())
+        return self._client
+
+    get_client = get_conn
+
+    # -- API -----------------------------------------------------------------------------------
+
+    def repay(
+        self,
+        group_id: int | str,
+        asset: str,
+        amount: Decimal | int | str,
+        repay_from: str | None = None,
+        *,
+        on_send: Callable[[RequestIntent], None] | None = None,
+    ) -> RepayResult:
+        """Repay a risk unit once; see :meth:`LoanClient.repay`."""
+        return self.get_conn().repay(group_id, asset, amount, repay_from, on_send=on_send)
+
+    def ltv_details(self, group_id: int | str | None = None) -> list[RiskUnitDetails]:
+        return self.get_conn().ltv_details(group_id)
+
+    def active_risk_units(self) -> list[ActiveRiskUnit]:
+        return self.get_conn().active_risk_units()
+
+    def borrow_repay_records(
+        self,
+        type: str,
+        group_id: int | str | None = None,
+        asset: str | None = None,
+        start_time: int | None = None,
+        end_time: int | None = None,
+    ) -> list[BorrowRepayRecord]:
+        return self.get_conn().borrow_repay_records(type, group_id, asset, start_time, end_time)
+
+    def api_restrictions(self) -> ApiRestrictions:
+        return self.get_conn().api_restrictions()
+
+    def signed_request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, object] | None = None,
+        weight: int = 1,
+        limit_kind: LimitKind = "IP",
+    ) -> Any:
+        """Generic signed call for endpoints not wrapped yet (declare its weight)."""
+        return self.get_conn().signed_request(method, path, params, weight, limit_kind)
+
+    def reconcile(self, intent: RequestIntent, **kwargs: Any) -> Reconciliation:
+        return reconcile(self.get_conn(), intent, **kwargs)
+
+    # -- connection test -----------------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap signed call (apiRestrictions, weight 1) and a precise verdict."""
+        try:
+            client = self.get_conn()
+            restrictions = client.api_restrictions()
+        except ConfigurationError as exc:
+            return False, f"Bad connection settings or key format: {exc}"
+        except InvalidSignatureError as exc:
+            return False, (
+                f"Binance rejected the signature (code {exc.code}): the secret or private key does not match "
+                "the API key, or key_type is wrong."
+            )
+        except AuthenticationError as exc:
+            return False, (
+                f"Binance rejected the API key (code {exc.code}: {exc.msg}): the key is wrong or deleted, this "
+                "machine's IP is not whitelisted for it, or it lacks the permission."
+            )
+        except TimestampError as exc:
+            return False, (
+                f"Clock skew: Binance rejected the timestamp even after resyncing server time ({exc.msg}). "
+                "Check NTP on this machine."
+            )
+        except RateLimitError as exc:
+            return False, f"Rate-limited by Binance: {exc.msg} (retry after {exc.retry_after} s)"
+        except NetworkError as exc:
+            return False, f"Network unreachable: {exc}"
+        except BinanceAPIError as exc:
+            return False, f"Binance error: {exc}"
+        return True, self._verdict(client, restrictions)
+
+    @staticmethod
+    def _verdict(client: LoanClient, restrictions: ApiRestrictions) -> str:
+        session = client.session
+        parts = [f"Connected to {session.base_url} with a {session.key_type.upper()} key."]
+        if restrictions.enable_spot_and_margin_trading:
+            parts.append("'Enable Spot & Margin Trading' is ON: repay is allowed.")
+        else:
+            parts.append(
+                "WARNING: 'Enable Spot & Margin Trading' is OFF: repay and borrow will be refused "
+                "(fine for a read-only parent-account connection)."
+            )
+        parts.append("IP whitelist: " + ("restricted." if restrictions.ip_restrict else "unrestricted."))
+        offset = session.server_time.offset_ms
+        if abs(offset) >= CLOCK_WARNING_MS:
+            parts.append(f"Local clock is {offset / 1000:+.1f} s off Binance (corrected automatically).")
+        return " ".join(parts)
