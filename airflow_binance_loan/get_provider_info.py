@@ -83,6 +83,12 @@ def get_provider_info() -> dict[str, Any]:
                         "failing with a rate-limit error. Default 150.",
                         "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
                     },
+                    "weight_window_seconds": {
+                        "label": "Weight window (s)",
+                        "description": "Length of Binance's weight window: 60 on Binance. Set it only to match a "
+                        "local sandbox started with --window-seconds.",
+                        "schema": {"type": ["number", "null"], "default": 60, "exclusiveMinimum": 0, "maximum": 60},
+                    },
                 },
             }
         ],

@@ -16,7 +16,15 @@ from airflow_binance_loan.client.signing import KEY_TYPES
 from airflow_binance_loan.client.validation import RECV_WINDOW_MAX_MS
 from airflow_binance_loan.exceptions import ConfigurationError
 
-EXTRA_FIELDS = ("key_type", "private_key_passphrase", "recv_window", "timeout", "proxy", "max_weight_wait")
+EXTRA_FIELDS = (
+    "key_type",
+    "private_key_passphrase",
+    "recv_window",
+    "timeout",
+    "proxy",
+    "max_weight_wait",
+    "weight_window_seconds",
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class ConnectionConfig:
     timeout: float = 15.0
     proxy: str | None = field(default=None, repr=False)
     max_weight_wait: float | None = None
+    weight_window_seconds: float = 60.0
 
     @property
     def connect_timeout(self) -> float:
@@ -68,6 +77,9 @@ def config_from_connection(
         raise fail(f"extra timeout={timeout} must be between 0 and 300 seconds")
     max_wait = extra.get("max_weight_wait")
     max_weight_wait = None if max_wait in (None, "") else _number(max_wait, 0.0, float, "max_weight_wait", fail)
+    window = _number(extra.get("weight_window_seconds"), 60.0, float, "weight_window_seconds", fail)
+    if not 0 < window <= 60:
+        raise fail(f"extra weight_window_seconds={window} must be in (0, 60]; Binance uses 60")
     try:
         base_url = check_base_url(_base_url(host, port))
     except ConfigurationError as exc:
@@ -82,6 +94,7 @@ def config_from_connection(
         timeout=timeout,
         proxy=_text(extra.get("proxy")),
         max_weight_wait=max_weight_wait,
+        weight_window_seconds=window,
     )
 
 

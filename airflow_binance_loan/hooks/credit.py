@@ -114,6 +114,7 @@ class BinanceCreditHook(BaseHook):
             proxy=config.proxy,
             clock=self._clock,
             pacer=self._pacer,
+            window_seconds=config.weight_window_seconds,
             max_weight_wait_seconds=config.max_weight_wait,
             retry_policy=self._retry_policy,
         )

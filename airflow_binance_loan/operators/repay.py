@@ -26,6 +26,7 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.models import RepayResult
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.client.reconcile import find_transaction
 from airflow_binance_loan.client.validation import (
     validate_amount,
@@ -42,7 +43,7 @@ from airflow_binance_loan.exceptions import (
     RequestIntent,
 )
 from airflow_binance_loan.hooks.credit import BinanceCreditHook
-from airflow_binance_loan.operators.ledger import RepayLedger, intent_from_entry
+from airflow_binance_loan.operators.ledger import LedgerStore, RepayLedger, intent_from_entry
 from airflow_binance_loan.operators.outcome import RepayOutcome
 
 OUTSTANDING = "outstanding"
@@ -87,7 +88,10 @@ class RiskUnitRepayOperator(BaseOperator):
     )
     ui_color = "#f0b90b"
 
+    # Injection points for tests and rehearsals (class attributes, not DAG arguments).
     clock: Clock = SYSTEM_CLOCK
+    pacer: WeightPacer | None = None
+    ledger_store: LedgerStore | None = None
 
     def __init__(
         self,
@@ -167,8 +171,8 @@ class RiskUnitRepayOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         request = self.validated_request()
         ti = context["ti"]
-        hook = BinanceCreditHook(self.binance_credit_conn_id, clock=self.clock)
-        ledger = RepayLedger.for_task_instance(ti)
+        hook = BinanceCreditHook(self.binance_credit_conn_id, clock=self.clock, pacer=self.pacer)
+        ledger = RepayLedger.for_task_instance(ti, self.ledger_store)
 
         earlier = ledger.load()
         if earlier is not None and earlier.get("state") != "failed":
@@ -398,7 +402,7 @@ class RiskUnitRepayOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any], outcome: dict[str, Any]) -> dict[str, Any]:
         """Resume after the confirmation trigger fired."""
         pending = RepayOutcome.from_xcom(outcome)
-        ledger = RepayLedger.for_task_instance(context["ti"])
+        ledger = RepayLedger.for_task_instance(context["ti"], self.ledger_store)
         status = event.get("status")
         if status == "timeout":
             raise AirflowException(

@@ -1,0 +1,41 @@
+# One-command set-up: every target creates .venv (with uv, for speed) and installs the package
+# with its test extras when missing, so a fresh machine needs only python3 (>= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: venv test lint unit demo bench fault-matrix clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check uv
+	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The test command (CI runs exactly this): lint, type-check, then the whole suite.
+test: venv lint
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/ruff check airflow_binance_loan dags tests bench scripts
+	$(BIN)/mypy
+
+unit: venv
+	$(BIN)/python -m pytest -q tests/unit
+
+## The main job: month-end settlement against the local sandbox, end to end.
+demo: venv
+	$(BIN)/python scripts/demo.py
+
+bench: venv
+	$(BIN)/python bench/pacing.py
+	$(BIN)/python bench/overhead.py
+
+fault-matrix: venv
+	$(BIN)/python bench/fault_matrix.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
