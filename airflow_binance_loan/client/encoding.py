@@ -18,7 +18,9 @@ def format_decimal(value: Decimal) -> str:
     """Plain fixed-point text for a finite Decimal: never an exponent, no trailing zeros."""
     if not value.is_finite():
         raise ValueError(f"cannot format non-finite decimal {value!r}")
-    text = format(value.normalize(), "f")
+    text = format(value, "f")  # no normalize(): it rounds to the context precision (28 digits)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 

@@ -206,7 +206,7 @@ class LoanClient:
         start = validate_time_ms(start_time, "start_time")
         end = validate_time_ms(end_time, "end_time")
         if end is None:
-            end = int(self.session.server_time.server_now())
+            end = self.session.server_now()
         if start is None:
             start = end - RANGE_WITHOUT_ASSET_MS
         if start > end:

@@ -147,10 +147,9 @@ class WeightPacer:
                 budget.used = server_used
 
     def block(self, key: LimitKey, seconds: float, limit: int, now_ms: float) -> None:
-        """After a 429/418: nothing on this key until ``seconds`` have passed."""
+        """After a 429/418: nothing on this key until ``seconds`` (Binance's Retry-After) have passed."""
         with self._lock:
             budget = self._budget(key, now_ms)
-            budget.used = max(budget.used, limit)
             budget.blocked_until_ms = max(budget.blocked_until_ms, now_ms + seconds * 1000.0)
 
 

@@ -49,7 +49,7 @@ def reconcile(
         return Reconciliation("unknown", None, f"intent lacks group/asset/amount: {intent.describe()}")
     lower = intent.timestamp_ms - SKEW_MS
     upper = intent.timestamp_ms + intent.recv_window_ms + processing_ms
-    now = int(client.session.server_time.server_now())
+    now = client.session.server_now()
     records = client.borrow_repay_records(
         "REPAY" if is_repay else "BORROW",
         group_id=intent.group_id,
@@ -62,6 +62,7 @@ def reconcile(
         r
         for r in records
         if r.tran_id not in exclude_tran_ids
+        and r.status != "FAILED"
         and lower <= r.timestamp <= upper
         and r.asset == intent.asset
         and (r.type in ("NORMAL_REPAY", "REPAY") if is_repay else r.type == "BORROW")

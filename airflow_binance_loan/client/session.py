@@ -93,7 +93,11 @@ class BinanceSession:
         self._signer = signer
         self.clock = clock
         self.server_time = server_time or ServerTime(clock)
-        self.pacer = pacer or shared_pacer(window_seconds)
+        if pacer is None:
+            pacer = shared_pacer(window_seconds) if clock is SYSTEM_CLOCK else WeightPacer(
+                clock, window_seconds=window_seconds
+            )
+        self.pacer = pacer
         self.max_weight_wait_seconds = max_weight_wait_seconds
         self.retry_policy = retry_policy
         self._transport = transport or Transport(
@@ -121,6 +125,12 @@ class BinanceSession:
 
     def sync_time(self) -> None:
         self.server_time.sync(self.fetch_server_time)
+
+    def server_now(self) -> int:
+        """Server time in ms, syncing first if the offset was never measured or is stale."""
+        if self.server_time.needs_sync():
+            self.sync_time()
+        return int(self.server_time.server_now())
 
     # -- calls ----------------------------------------------------------------------------------
 

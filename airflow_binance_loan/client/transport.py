@@ -65,19 +65,24 @@ class Transport:
         request = requests.Request(method, url, headers=headers, data=body.encode("ascii") if body else None)
         prepared = self._session.prepare_request(request)
         prepared.url = f"{url}?{query}" if query else url
+        failure: NetworkError | None = None
         try:
             response = self._session.send(prepared, timeout=self._timeout, allow_redirects=False)
             content = response.content
         except requests.exceptions.ConnectTimeout as exc:
-            raise NetworkError(f"connect timeout: {_describe(exc)}", endpoint=label, sent=False) from None
+            failure = NetworkError(f"connect timeout: {_describe(exc)}", endpoint=label, sent=False)
         except requests.exceptions.ReadTimeout as exc:
-            raise NetworkError(f"read timeout after sending: {_describe(exc)}", endpoint=label, sent=True) from None
+            failure = NetworkError(f"read timeout after sending: {_describe(exc)}", endpoint=label, sent=True)
         except requests.exceptions.ConnectionError as exc:
             sent = not _never_connected(exc)
             what = "connection lost after sending" if sent else "could not connect"
-            raise NetworkError(f"{what}: {_describe(exc)}", endpoint=label, sent=sent) from None
+            failure = NetworkError(f"{what}: {_describe(exc)}", endpoint=label, sent=sent)
         except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"HTTP failure: {_describe(exc)}", endpoint=label, sent=True) from None
+            failure = NetworkError(f"HTTP failure: {_describe(exc)}", endpoint=label, sent=True)
+        if failure is not None:
+            # Raised outside the except blocks so neither __cause__ nor __context__ keeps the
+            # requests exception, whose text holds the signed URL.
+            raise failure
         return RawResponse(
             status=response.status_code,
             body=content,

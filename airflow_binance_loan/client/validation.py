@@ -36,7 +36,7 @@ def validate_group_id(value: object, field_name: str = "group_id") -> int:
 
 def validate_asset(value: object, field_name: str = "asset") -> str:
     """An upper-case asset code such as USDT or USDC (others are allowed, not hard-blocked)."""
-    if not isinstance(value, str) or not _ASSET_RE.match(value):
+    if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
         raise InvalidParameterError(
             field_name, value, "must be a non-empty upper-case asset code such as USDT or USDC"
         )
@@ -97,7 +97,7 @@ def validate_record_type(value: object, field_name: str = "type") -> str:
 
 def validate_recv_window(value: object, field_name: str = "recv_window") -> int:
     """recvWindow in milliseconds: an integer in 1..60000."""
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= RECV_WINDOW_MAX_MS:
         raise InvalidParameterError(field_name, value, f"must be an integer between 1 and {RECV_WINDOW_MAX_MS}")

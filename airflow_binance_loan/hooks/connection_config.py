@@ -7,6 +7,7 @@ may arrive as strings, so each one is parsed and validated here with a clear mes
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,10 +74,12 @@ def config_from_connection(
     if not 0 < recv_window <= RECV_WINDOW_MAX_MS:
         raise fail(f"extra recv_window={recv_window} must be between 1 and {RECV_WINDOW_MAX_MS} ms")
     timeout = _number(extra.get("timeout"), 15.0, float, "timeout", fail)
-    if not 0 < timeout <= 300:
-        raise fail(f"extra timeout={timeout} must be between 0 and 300 seconds")
+    if not (math.isfinite(timeout) and 1 <= timeout <= 300):
+        raise fail(f"extra timeout={timeout} must be between 1 and 300 seconds")
     max_wait = extra.get("max_weight_wait")
     max_weight_wait = None if max_wait in (None, "") else _number(max_wait, 0.0, float, "max_weight_wait", fail)
+    if max_weight_wait is not None and not (math.isfinite(max_weight_wait) and 0 <= max_weight_wait <= 3600):
+        raise fail(f"extra max_weight_wait={max_wait!r} must be between 0 and 3600 seconds")
     window = _number(extra.get("weight_window_seconds"), 60.0, float, "weight_window_seconds", fail)
     if not 0 < window <= 60:
         raise fail(f"extra weight_window_seconds={window} must be in (0, 60]; Binance uses 60")

@@ -1,0 +1,18 @@
+"""A local, faithful Binance Institutional Loan API server for rehearsals and tests.
+
+Binance has no testnet for the ``/sapi`` loan endpoints, so DAGs, integration
+tests and fault tests run against this stdlib HTTP server on loopback::
+
+    from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
+    with SandboxServer(load_state("demo")) as server:
+        creds = demo_credentials()["credit_hmac"]
+        ...  # connect(creds["apiKey"], creds["secret"], base_url=server.url)
+
+See ``docs/sandbox.md`` for the state format, fault rules and admin endpoints.
+"""
+
+from airflow_binance_loan.sandbox.faults import FaultRule
+from airflow_binance_loan.sandbox.server import SandboxServer
+from airflow_binance_loan.sandbox.state import SandboxState, demo_credentials, load_state, save_state
+
+__all__ = ["FaultRule", "SandboxServer", "SandboxState", "demo_credentials", "load_state", "save_state"]

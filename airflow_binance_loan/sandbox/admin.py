@@ -1,0 +1,88 @@
+"""Admin/inspection endpoints under ``/sandbox/`` (only when the server runs with ``admin=True``).
+
+Unsigned and unweighted, meant for loopback rehearsals and tests: dump the
+state, replace/clear fault rules, skew or advance the clock, set a balance,
+read or reset the request counters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from airflow_binance_loan.sandbox import jsonwire
+from airflow_binance_loan.sandbox.errors import SandboxError, not_found
+from airflow_binance_loan.sandbox.messages import Request, Response, error_response
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.sandbox.app import SandboxApp
+
+
+def _json_body(request: Request) -> Any:
+    if not request.raw_body.strip():
+        return None
+    try:
+        return jsonwire.loads(request.raw_body)
+    except ValueError:
+        raise SandboxError(-1130, "Admin request body is not valid JSON.") from None
+
+
+def _int_field(data: Any, name: str) -> int:
+    value = data.get(name) if isinstance(data, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SandboxError(-1130, f"Admin request needs an integer {name!r}.")
+    return value
+
+
+def _ok(data: Any) -> Response:
+    return Response(200, jsonwire.dumps(data))
+
+
+def handle_admin(app: SandboxApp, request: Request) -> Response:
+    """Dispatch one admin request; errors come back Binance-shaped (HTTP 400 / 404)."""
+    try:
+        return _dispatch(app, request)
+    except SandboxError as exc:
+        return error_response(exc)
+    except (ValueError, KeyError, TypeError) as exc:
+        return error_response(SandboxError(-1130, f"Invalid admin request: {exc}"))
+
+
+def _dispatch(app: SandboxApp, request: Request) -> Response:
+    route = (request.method, request.path)
+    if route == ("GET", "/sandbox/state"):
+        query = parse_qs(request.raw_query.decode("ascii", "replace"))
+        secrets = query.get("secrets", ["0"])[0] in ("1", "true")
+        return _ok({"serverTime": app.clock.now_ms(), "state": app.state.snapshot(redact_secrets=not secrets)})
+    if route == ("GET", "/sandbox/faults"):
+        return _ok({"rules": app.faults.to_json()})
+    if route == ("POST", "/sandbox/faults"):
+        data = _json_body(request)
+        rules = data.get("rules") if isinstance(data, dict) else data
+        if not isinstance(rules, list):
+            raise SandboxError(-1130, "POST /sandbox/faults takes a JSON list of rules (or {\"rules\": [...]}).")
+        app.faults.set(rules)
+        return _ok({"rules": app.faults.to_json()})
+    if route == ("DELETE", "/sandbox/faults"):
+        app.faults.clear()
+        return _ok({"rules": []})
+    if route == ("POST", "/sandbox/clock"):
+        app.clock.set_skew(_int_field(_json_body(request), "skew_ms"))
+        return _ok({"skewMs": app.clock.skew_ms, "serverTime": app.clock.now_ms()})
+    if route == ("POST", "/sandbox/advance"):
+        rows = app.advance_hours(_int_field(_json_body(request), "hours"))
+        return _ok({"interestRows": rows, "serverTime": app.clock.now_ms()})
+    if route == ("POST", "/sandbox/balance"):
+        data = _json_body(request)
+        if not isinstance(data, dict):
+            raise SandboxError(-1130, "POST /sandbox/balance takes {groupId, asset, amount, wallet}.")
+        group_id = _int_field(data, "groupId")
+        app.state.set_balance(group_id, str(data["asset"]), str(data["amount"]), str(data.get("wallet", "MARGIN")))
+        return _ok({"groupId": group_id, "balance": app.state.balance(group_id, str(data["asset"]),
+                                                                      str(data.get("wallet", "MARGIN")))})
+    if route == ("GET", "/sandbox/requests"):
+        return _ok(app.counters())
+    if route == ("DELETE", "/sandbox/requests"):
+        app.reset_counters()
+        return _ok(app.counters())
+    raise not_found(request.path)

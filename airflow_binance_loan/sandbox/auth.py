@@ -1,0 +1,159 @@
+"""API keys, signatures and timestamps, checked over the exact bytes the client sent.
+
+The signed payload is the raw query string (without its trailing
+``signature=...``) immediately followed by the raw body (likewise); the payload
+must be properly percent-encoded (Binance's rule since 2026-01-15) and the
+signature value is form-decoded once. Verification reuses the client's
+:class:`HmacVerifier` / :class:`PublicKeyVerifier` so both sides share one
+implementation.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+
+from airflow_binance_loan.client.signing import HmacVerifier, PublicKeyVerifier, Verifier
+from airflow_binance_loan.sandbox.errors import (
+    MSG_BAD_KEY_FORMAT,
+    MSG_DUPLICATE,
+    MSG_RECV_WINDOW,
+    MSG_TIMESTAMP_AHEAD,
+    MSG_TIMESTAMP_OLD,
+    SandboxError,
+    bad_signature,
+    mandatory,
+    rejected_key,
+)
+from airflow_binance_loan.sandbox.params import Params, decode_component, decode_pairs, split_pairs
+from airflow_binance_loan.sandbox.state import Account, ApiKey, SandboxState
+
+MAX_RECV_WINDOW_MS = 60000
+DEFAULT_RECV_WINDOW_MS = 5000
+AHEAD_TOLERANCE_MS = 1000
+_KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_DELIMITERS = frozenset(b"=&+")
+_HEX = frozenset(b"0123456789ABCDEFabcdef")
+
+
+def is_percent_encoded(raw: bytes) -> bool:
+    """True when every byte is unreserved, a delimiter (``= & +``) or part of a ``%XX`` escape."""
+    index = 0
+    size = len(raw)
+    while index < size:
+        byte = raw[index]
+        if byte == 0x25:  # '%'
+            if index + 2 >= size:
+                return False
+            if raw[index + 1] not in _HEX or raw[index + 2] not in _HEX:
+                return False
+            index += 3
+            continue
+        if byte not in _UNRESERVED and byte not in _DELIMITERS:
+            return False
+        index += 1
+    return True
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """The pieces of a signed request: what was signed, the signature, and the decoded parameters."""
+
+    payload: bytes
+    signature: str
+    params: Params
+
+
+def _strip_signature(raw: bytes) -> tuple[bytes, bytes | None]:
+    segments = raw.split(b"&")
+    names = [segment.partition(b"=")[0] for segment in segments]
+    count = names.count(b"signature")
+    if count == 0:
+        return raw, None
+    if count > 1:
+        raise SandboxError(-1101, MSG_DUPLICATE)
+    if names[-1] != b"signature":
+        raise bad_signature()  # signature must be the last parameter of its part
+    return b"&".join(segments[:-1]), segments[-1].partition(b"=")[2]
+
+
+def split_signed(raw_query: bytes, raw_body: bytes) -> SignedRequest:
+    """Separate the signature from the payload and decode the parameters (-1101 / -1102 / -1022)."""
+    query, in_query = _strip_signature(raw_query)
+    body, in_body = _strip_signature(raw_body)
+    if in_query is not None and in_body is not None:
+        raise SandboxError(-1101, MSG_DUPLICATE)
+    raw_signature = in_query if in_query is not None else in_body
+    if not raw_signature:
+        raise mandatory("signature")
+    payload = query + body
+    if not is_percent_encoded(payload) or not is_percent_encoded(raw_signature):
+        raise bad_signature()
+    signature = decode_component(raw_signature)
+    params = Params(decode_pairs(split_pairs(query)), decode_pairs(split_pairs(body)))
+    return SignedRequest(payload, signature, params)
+
+
+class KeyRing:
+    """Maps an ``X-MBX-APIKEY`` to its account and verifier (verifiers cached per key)."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self._state = state
+        self._lock = threading.Lock()
+        self._verifiers: dict[tuple[str, str, str], Verifier] = {}
+
+    def identify(self, header: str | None) -> Account:
+        """The account owning the key: missing/unknown → -2015, malformed → -2014."""
+        if header is None or header.strip() == "":
+            raise rejected_key()
+        if not _KEY_RE.match(header):
+            raise SandboxError(-2014, MSG_BAD_KEY_FORMAT)
+        for account in self._state.accounts():
+            if account.api is not None and account.api.api_key == header:
+                return account
+        raise rejected_key()
+
+    def verifier(self, api: ApiKey) -> Verifier:
+        """The (cached) verifier for a registered key: HMAC secret or public key PEM."""
+        cache_key = (api.api_key, api.key_type, api.key)
+        with self._lock:
+            found = self._verifiers.get(cache_key)
+            if found is None:
+                found = HmacVerifier(api.key) if api.key_type == "hmac" else PublicKeyVerifier(api.key)
+                self._verifiers[cache_key] = found
+            return found
+
+    def verify(self, account: Account, signed: SignedRequest) -> None:
+        """-1022 unless the signature verifies over the exact payload bytes."""
+        assert account.api is not None
+        if not signed.signature.isascii() or not self.verifier(account.api).verify(signed.payload, signed.signature):
+            raise bad_signature()
+
+
+def check_timestamp(params: Params, now_ms: int) -> tuple[int, int]:
+    """Binance's rule: accept only if timestamp < now + 1000 and now − timestamp ≤ recvWindow."""
+    timestamp = params.long("timestamp", required=True)
+    recv_window = params.long("recvWindow")
+    assert timestamp is not None
+    if recv_window is None:
+        recv_window = DEFAULT_RECV_WINDOW_MS
+    if recv_window > MAX_RECV_WINDOW_MS:
+        raise SandboxError(-1131, MSG_RECV_WINDOW)
+    check_window(timestamp, recv_window, now_ms)
+    return timestamp, recv_window
+
+
+def check_window(timestamp: int, recv_window: int, now_ms: int) -> None:
+    """The -1021 test alone (run again when processing starts, after any injected latency)."""
+    if timestamp >= now_ms + AHEAD_TOLERANCE_MS:
+        raise SandboxError(-1021, MSG_TIMESTAMP_AHEAD)
+    if now_ms - timestamp > recv_window:
+        raise SandboxError(-1021, MSG_TIMESTAMP_OLD)
+
+
+def require_permission(account: Account, permission: str) -> None:
+    """-2015 unless the account's key has ``permission`` switched on."""
+    if account.api is None or account.api.permissions.get(permission) is not True:
+        raise rejected_key()

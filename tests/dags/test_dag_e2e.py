@@ -1,0 +1,210 @@
+"""End to end: both DAGs under ``dag.test()`` against an in-process sandbox (real HTTP, real signing).
+
+Each scenario runs ``dag_runner.py`` in a subprocess (Airflow reads ``AIRFLOW_HOME`` and the
+``AIRFLOW_CONN_*`` variables at import time); one temporary ``AIRFLOW_HOME`` is migrated once per
+session. Assertions read the sandbox's state afterwards and the XComs the runner dumps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_binance_loan.sandbox import SandboxServer
+
+pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parents[2]
+RUNNER = Path(__file__).resolve().parent / "dag_runner.py"
+SETTLEMENT = "binance_month_end_settlement"
+MANUAL = "binance_risk_unit_repay"
+
+
+@pytest.fixture(scope="session")
+def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A migrated throw-away AIRFLOW_HOME (SQLite) and the environment pointing at it."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    )
+    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
+                          text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return env
+
+
+def conn_json(url: str, account: dict[str, Any]) -> str:
+    return json.dumps({"conn_type": "binance_credit", "host": url, "login": account["apiKey"],
+                       "password": account["secret"], "extra": {"key_type": account["keyType"]}})
+
+
+def connections(url: str, creds: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """binance_credit_parent + binance_credit_<groupId> for each demo credit account."""
+    env = {"AIRFLOW_CONN_BINANCE_CREDIT_PARENT": conn_json(url, creds["parent"])}
+    for account in creds.values():
+        if account.get("groupId"):
+            env[f"AIRFLOW_CONN_BINANCE_CREDIT_{account['groupId']}"] = conn_json(url, account)
+    return env
+
+
+class Run:
+    """What dag_runner.py dumped, plus the report files the settlement DAG wrote."""
+
+    def __init__(self, data: dict[str, Any], log: str, report_json: Path, report_text: Path) -> None:
+        self.state: str = data["state"]
+        self.log = log
+        self.ti_states = {(t["task_id"], t["map_index"]): t["state"] for t in data["task_instances"]}
+        self._xcoms = {(x["task_id"], x["map_index"], x["key"]): x["value"] for x in data["xcoms"]}
+        self.report = json.loads(report_json.read_text()) if report_json.exists() else None
+        self.report_text = report_text.read_text() if report_text.exists() else None
+
+    def xcom(self, task_id: str, map_index: int = -1, key: str = "return_value") -> Any:
+        return self._xcoms[(task_id, map_index, key)]
+
+
+def run_dag(env: dict[str, str], sandbox: SandboxServer, creds: dict[str, dict[str, Any]], tmp_path: Path,
+            dag_id: str, conf: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None) -> Run:
+    out = tmp_path / "run.json"
+    report_json, report_text = tmp_path / "report.json", tmp_path / "report.txt"
+    full_env = {**env, **connections(sandbox.url, creds), **(extra_env or {}),
+                "BINANCE_SETTLEMENT_REPORT_JSON": str(report_json), "BINANCE_SETTLEMENT_REPORT_FILE": str(report_text)}
+    proc = subprocess.run([sys.executable, str(RUNNER), dag_id, str(out), json.dumps(conf or {})], env=full_env,
+                          capture_output=True, text=True, timeout=240)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-5000:]
+    return Run(json.loads(out.read_text()), log, report_json, report_text)
+
+
+def outstanding(state: dict[str, Any]) -> dict[tuple[int, str], Decimal]:
+    return {
+        (unit["groupId"], asset): Decimal(row["principal"]) + Decimal(row["interest"])
+        for unit in state["riskUnits"] for asset, row in unit["liabilities"].items()
+    }
+
+
+def margin_balance(state: dict[str, Any], group_id: int, asset: str) -> Decimal:
+    unit = next(u for u in state["riskUnits"] if u["groupId"] == group_id)
+    return Decimal(unit["credit"]["wallets"]["MARGIN"].get(asset, "0"))
+
+
+def test_settlement_repays_each_unit_once_and_fails_on_the_short_unit(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    before = sandbox.state.snapshot()
+    owed_before = outstanding(before)
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT)
+    after = sandbox.state.snapshot()
+
+    # The run fails because of the report, and only the report.
+    assert run.state == "failed", run.log[-3000:]
+    plan = run.xcom("build_plan")
+    assert run.ti_states[("report", -1)] == "failed"
+    assert all(run.ti_states[("repay", i)] == "success" for i in range(len(plan)))
+    assert sorted((p["group_id"], p["asset"]) for p in plan) == sorted(k for k, v in owed_before.items() if v > 0)
+    assert all(p["amount"] == "outstanding" for p in plan)
+    assert {p["binance_credit_conn_id"] for p in plan} == {f"binance_credit_{g}" for g, _ in owed_before}
+
+    # Exactly one repay record per planned (unit, asset); XComs equal the records, as exact strings.
+    new = [r for r in after["records"] if r not in before["records"]]
+    assert sorted((r["groupId"], r["assetName"]) for r in new) == sorted((p["group_id"], p["asset"]) for p in plan)
+    records = {(r["groupId"], r["assetName"]): r for r in new}
+    for index, item in enumerate(plan):
+        record = records[(item["group_id"], item["asset"])]
+        result = run.xcom("repay", index)
+        assert record["type"] == "NORMAL_REPAY"
+        assert result["transaction_id"] == str(record["tranId"]) == run.xcom("repay", index, "transaction_id")
+        assert result["repaid_amount"] == record["amount"] == run.xcom("repay", index, "repaid_amount")
+        assert isinstance(result["repaid_amount"], str) and isinstance(result["requested_amount"], str)
+        assert result["requested_amount"] == format(owed_before[(item["group_id"], item["asset"])].normalize(), "f")
+
+    # Every unit is settled except 10004, which had only 40000.5 USDT in its MARGIN wallet.
+    owed_after = outstanding(after)
+    assert {k: v for k, v in owed_after.items() if v > 0} == {(10004, "USDT"): Decimal("60041.15")}
+    assert margin_balance(after, 10004, "USDT") == 0
+    assert run.xcom("repay", plan.index(next(p for p in plan if p["group_id"] == 10004)))["repaid_amount"] == "40000.5"
+
+    # The report names the unit, the amount left and why; its text is the logged table.
+    assert run.report is not None and run.report["ok"] is False
+    (failure,) = run.report["failures"]
+    assert failure.startswith("risk unit 10004 USDT still owes 60041.15 USDT (tolerance 0.01): partial repay")
+    assert "requested 100041.65, Binance repaid 40000.5" in failure
+    assert "Settlement incomplete: risk unit 10004 USDT still owes 60041.15" in run.log
+    assert run.report_text is not None and "STILL OWES" in run.report_text and run.report_text.strip() in run.log
+    rows = {(r["group_id"], r["asset"]): r for r in run.report["rows"]}
+    assert rows[("10003", "USDC")]["repaid"] == "750000.12345678"
+    assert rows[("10004", "USDT")]["after"] == "60041.15"
+
+
+def test_settlement_succeeds_with_funds_and_honours_connection_precedence(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    sandbox.state.set_balance(10004, "USDT", "200000", "MARGIN")
+    extra = {
+        # Param beats Variable: the Variable's entry for 10004 names a connection that does not exist.
+        "AIRFLOW_VAR_BINANCE_LOAN_CONNECTION_MAP": json.dumps({"10004": "no_such_conn", "10003": "ed25519_alias"}),
+        "AIRFLOW_CONN_ED25519_ALIAS": conn_json(sandbox.url, demo_creds["credit_ed25519"]),
+        "AIRFLOW_CONN_SHORT_ALIAS": conn_json(sandbox.url, demo_creds["credit_short"]),
+    }
+    conf = {"connection_map": {"10004": "short_alias"}, "max_amount_per_unit": {"10002": "500000"}}
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, conf, extra)
+
+    assert run.state == "success", run.log[-3000:]
+    plan = {(p["group_id"], p["asset"]): p for p in run.xcom("build_plan")}
+    assert plan[(10004, "USDT")]["binance_credit_conn_id"] == "short_alias"
+    assert plan[(10003, "USDC")]["binance_credit_conn_id"] == "ed25519_alias"
+    assert plan[(10001, "USDT")]["binance_credit_conn_id"] == "binance_credit_10001"
+    assert plan[(10002, "USDT")]["max_amount"] == "500000"
+    assert all(v == 0 for v in outstanding(sandbox.state.snapshot()).values())
+    report = run.xcom("report")
+    assert report == run.report and report["ok"] is True and report["failures"] == []
+    assert {r["after"] for r in report["rows"]} == {"0"}
+
+
+def test_manual_dry_run_changes_nothing(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    before = sandbox.state.snapshot()
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, MANUAL,
+                  {"group_id": 10002, "binance_credit_conn_id": "binance_credit_10002"})
+    after = sandbox.state.snapshot()
+
+    assert run.state == "success", run.log[-3000:]
+    assert run.xcom("mode") == [True]
+    result = run.xcom("repay", 0)
+    assert result["status"] == "dry_run"
+    assert (result["requested_amount"], result["repaid_amount"], result["transaction_id"]) == ("450093.71", "0", None)
+    assert after["records"] == before["records"] == []
+    assert after["riskUnits"] == before["riskUnits"]
+
+
+def test_manual_repay_of_a_fixed_amount(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    before = sandbox.state.snapshot()
+    conf = {"group_id": 10001, "asset": "USDC", "amount": "1234.56789012", "dry_run": False,
+            "repay_from": "MARGIN", "max_amount": "5000", "binance_credit_conn_id": "binance_credit_10001"}
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, MANUAL, conf)
+    after = sandbox.state.snapshot()
+
+    assert run.state == "success", run.log[-3000:]
+    (record,) = after["records"]
+    assert (record["groupId"], record["assetName"], record["amount"]) == (10001, "USDC", "1234.56789012")
+    result = run.xcom("repay", 0)
+    assert result["status"] == "repaid"
+    assert result["transaction_id"] == str(record["tranId"]) == run.xcom("repay", 0, "transaction_id")
+    assert result["repaid_amount"] == "1234.56789012" == run.xcom("repay", 0, "repaid_amount")
+    assert result["repay_from"] == "MARGIN"
+    delta = Decimal("1234.56789012")
+    assert outstanding(after)[(10001, "USDC")] == outstanding(before)[(10001, "USDC")] - delta
+    assert margin_balance(after, 10001, "USDC") == margin_balance(before, 10001, "USDC") - delta
+    assert outstanding(after)[(10001, "USDT")] == outstanding(before)[(10001, "USDT")]

@@ -1,0 +1,196 @@
+"""The example DAGs load with zero errors, parse fast without network, and declare the right schedule/params."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.sdk import CronTriggerTimetable
+from airflow.sdk.exceptions import ParamValidationError
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+SETTLEMENT = "binance_month_end_settlement"
+MANUAL = "binance_risk_unit_repay"
+PARSE_BOUND_SECONDS = 2.0
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> DagBag:
+    return DagBag(dag_folder=str(DAGS))
+
+
+def validated(dag: Any, **values: Any) -> dict[str, Any]:
+    """The DAG's params with ``values`` applied, validated like a trigger (raises ParamValidationError)."""
+    params = copy.deepcopy(dag.params)
+    for key, value in values.items():
+        params[key] = value
+    return params.validate()
+
+
+def test_zero_import_errors_and_both_dags(dagbag: DagBag) -> None:
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {SETTLEMENT, MANUAL}
+    # The helper package is ignored (.airflowignore): only the two DAG files are parsed.
+    assert sorted(Path(stat.file).name for stat in dagbag.dagbag_stats) == [
+        "binance_month_end_settlement.py", "binance_risk_unit_repay.py"]
+
+
+def test_settlement_schedule_is_last_day_of_month(dagbag: DagBag) -> None:
+    dag = dagbag.dags[SETTLEMENT]
+    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert dag.timetable.expression == "0 18 L * *"
+    assert str(dag.timetable.timezone) == "UTC"
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+
+    import pendulum
+    from airflow.timetables.base import TimeRestriction
+    from airflow.timetables.trigger import CronTriggerTimetable as CoreCron
+
+    core = CoreCron(dag.timetable.expression, timezone=dag.timetable.timezone)
+    assert core.description == "At 18:00, on the last day of the month"
+    runs, last = [], None
+    for _ in range(3):
+        info = core.next_dagrun_info(
+            last_automated_data_interval=last,
+            restriction=TimeRestriction(earliest=pendulum.datetime(2026, 2, 1, tz="UTC"), latest=None, catchup=True),
+        )
+        assert info is not None
+        runs.append(info.run_after.isoformat())
+        last = info.data_interval
+    assert runs == ["2026-02-28T18:00:00+00:00", "2026-03-31T18:00:00+00:00", "2026-04-30T18:00:00+00:00"]
+
+
+def test_settlement_params_defaults_and_schema(dagbag: DagBag) -> None:
+    dag = dagbag.dags[SETTLEMENT]
+    assert dag.params.validate() == {
+        "parent_conn_id": "binance_credit_parent",
+        "connection_map": {},
+        "threshold": "0.01",
+        "max_amount_per_unit": {},
+        "tolerance": "0.01",
+        "repay_from": None,
+    }
+    schema = {key: dag.params.get_param(key).schema for key in dag.params}
+    assert schema["threshold"]["type"] == schema["tolerance"]["type"] == "string"
+    assert schema["repay_from"]["enum"] == [None, "MARGIN", "SPOT"]
+    ok = validated(dag, connection_map={"10001": "c1"}, max_amount_per_unit={"10001": "5000.5"}, repay_from="SPOT")
+    assert ok["max_amount_per_unit"] == {"10001": "5000.5"}
+    for bad in (
+        {"threshold": "0.1.2"}, {"threshold": 0.01}, {"tolerance": "-1"}, {"repay_from": "CARD"},
+        {"max_amount_per_unit": {"10001": "lots"}}, {"max_amount_per_unit": {"10001": 5000}},
+        {"connection_map": {"unit-a": "c1"}}, {"connection_map": {"10001": ""}},
+    ):
+        with pytest.raises(ParamValidationError):
+            validated(dag, **bad)
+
+
+def test_settlement_tasks(dagbag: DagBag) -> None:
+    dag = dagbag.dags[SETTLEMENT]
+    assert set(dag.task_ids) == {"read_liabilities", "build_plan", "repay", "report"}
+    repay = dag.get_task("repay")
+    assert repay.partial_kwargs["pool"] == "binance_loan_repay"
+    assert repay.partial_kwargs["retries"] == 2
+    assert repay.partial_kwargs["retry_delay"] == timedelta(minutes=2)
+    assert repay.partial_kwargs["deferrable"] is True
+    report = dag.get_task("report")
+    assert report.trigger_rule == "all_done"
+    assert {"repay", "build_plan", "read_liabilities"} <= report.upstream_task_ids
+    assert "binance_credit_<groupId>" in (dag.doc_md or "")
+
+
+def test_manual_params_defaults(dagbag: DagBag) -> None:
+    dag = dagbag.dags[MANUAL]
+    assert dag.schedule is None
+    assert dag.params.dump() == {
+        "group_id": None,  # required: no default, the form asks for it
+        "asset": "USDT",
+        "amount": "outstanding",
+        "repay_from": None,
+        "dry_run": True,
+        "binance_credit_conn_id": "binance_credit_default",
+        "max_amount": None,
+    }
+    for key in dag.params:
+        assert dag.params.get_param(key).schema.get("title"), key
+    assert dag.params.get_param("asset").schema["enum"] == ["USDT", "USDC"]
+    ok = validated(dag, group_id=10001, amount="100.12345678", max_amount="200", repay_from="MARGIN")
+    assert ok["amount"] == "100.12345678"
+    assert validated(dag, group_id=1)["amount"] == "outstanding"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"amount": "1.123456789"},
+        {"amount": "0"},
+        {"amount": "1e5"},
+        {"amount": "all"},
+        {"asset": "BTC"},
+        {"group_id": 0},
+        {"group_id": "10001"},
+        {"repay_from": "FUTURES"},
+        {"max_amount": "0.000000001"},
+        {"dry_run": "no"},
+    ],
+)
+def test_manual_trigger_form_rejects_bad_input(dagbag: DagBag, bad: dict[str, Any]) -> None:
+    values = {"group_id": 10001, **bad}
+    with pytest.raises(ParamValidationError):
+        validated(dagbag.dags[MANUAL], **values)
+
+
+def test_manual_group_id_is_required(dagbag: DagBag) -> None:
+    with pytest.raises(ParamValidationError):
+        dagbag.dags[MANUAL].params.validate()
+
+
+def test_manual_repay_is_templated_from_params(dagbag: DagBag) -> None:
+    repay = dagbag.dags[MANUAL].get_task("repay")
+    assert repay.partial_kwargs["group_id"] == "{{ params.group_id }}"
+    assert repay.partial_kwargs["amount"] == "{{ params.amount }}"
+    assert repay.upstream_task_ids == {"mode"}
+
+
+PARSE_PROBE = r"""
+import json, socket, sys, time
+def refuse(*a, **k):
+    raise OSError("network access during DAG parsing")
+socket.socket.connect = refuse
+socket.create_connection = refuse
+t0 = time.perf_counter()
+import airflow.sdk  # the baseline every DAG file pays
+from airflow.dag_processing.dagbag import DagBag
+baseline = time.perf_counter() - t0
+out = {"airflow_import": baseline, "files": {}}
+for name in sys.argv[2:]:
+    t = time.perf_counter()
+    bag = DagBag(dag_folder=sys.argv[1] + "/" + name)
+    out["files"][name] = {"seconds": time.perf_counter() - t, "errors": bag.import_errors, "dags": bag.dag_ids}
+out["requests_imported"] = "requests" in sys.modules
+print(json.dumps(out))
+"""
+
+
+def test_parse_time_and_no_network(tmp_path: Path) -> None:
+    """Each file parses in a fresh interpreter with sockets disabled, well under the bound."""
+    files = ["binance_month_end_settlement.py", "binance_risk_unit_repay.py"]
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE_PROBE, str(DAGS), *files],
+        capture_output=True, text=True, timeout=120, check=True,
+        env={"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin"},
+    )
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"\nairflow.sdk import {result['airflow_import']:.2f}s; " + "; ".join(
+        f"{name} {info['seconds']:.3f}s" for name, info in result["files"].items()))
+    for name, info in result["files"].items():
+        assert info["errors"] == {}, name
+        assert len(info["dags"]) == 1, name
+        assert info["seconds"] < PARSE_BOUND_SECONDS, (name, info["seconds"])
