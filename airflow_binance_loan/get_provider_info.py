@@ -70,7 +70,7 @@ def get_provider_info() -> dict[str, Any]:
                         "label": "Request timeout (s)",
                         "description": "Read timeout per HTTP request; a write that times out is reconciled, "
                         "never resent blindly.",
-                        "schema": {"type": ["number", "null"], "default": 15, "minimum": 1, "maximum": 300},
+                        "schema": {"type": ["number", "null"], "default": 15, "minimum": 0.1, "maximum": 300},
                     },
                     "proxy": {
                         "label": "Proxy URL",

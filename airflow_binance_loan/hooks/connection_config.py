@@ -74,8 +74,8 @@ def config_from_connection(
     if not 0 < recv_window <= RECV_WINDOW_MAX_MS:
         raise fail(f"extra recv_window={recv_window} must be between 1 and {RECV_WINDOW_MAX_MS} ms")
     timeout = _number(extra.get("timeout"), 15.0, float, "timeout", fail)
-    if not (math.isfinite(timeout) and 1 <= timeout <= 300):
-        raise fail(f"extra timeout={timeout} must be between 1 and 300 seconds")
+    if not (math.isfinite(timeout) and 0.1 <= timeout <= 300):
+        raise fail(f"extra timeout={timeout} must be between 0.1 and 300 seconds")
     max_wait = extra.get("max_weight_wait")
     max_weight_wait = None if max_wait in (None, "") else _number(max_wait, 0.0, float, "max_weight_wait", fail)
     if max_weight_wait is not None and not (math.isfinite(max_weight_wait) and 0 <= max_weight_wait <= 3600):

@@ -79,7 +79,8 @@ def test_fires_timeout_when_the_record_never_appears(requests_mock: Any) -> None
 
 def test_fires_error_without_secrets_when_binance_rejects_the_key(requests_mock: Any) -> None:
     requests_mock.get(f"{BASE}/api/v3/time", json={"serverTime": 1_700_000_100_000})
-    requests_mock.get(RECORDS, status_code=401, json={"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."})
+    rejected = {"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."}
+    requests_mock.get(RECORDS, status_code=401, json=rejected)
     events = collect(make_trigger())
     assert len(events) == 1 and events[0]["status"] == "error"
     assert "-2015" in events[0]["message"]

@@ -84,7 +84,7 @@ def test_host_without_scheme_means_https(monkeypatch):
         ({"extra": {"recv_window": "abc"}}, "extra recv_window='abc' is not a number"),
         ({"extra": {"recv_window": 5000.5}}, "extra recv_window=5000.5 must be a whole number"),
         ({"extra": {"recv_window": True}}, "extra recv_window=True is not a number"),
-        ({"extra": {"timeout": 0}}, "extra timeout=0.0 must be between 1 and 300 seconds"),
+        ({"extra": {"timeout": 0}}, "extra timeout=0.0 must be between 0.1 and 300 seconds"),
         ({"extra": {"timeout": "slow"}}, "extra timeout='slow' is not a number"),
         ({"extra": {"key_type": "dsa"}}, "extra key_type='dsa' must be one of hmac, rsa, ed25519"),
         ({"extra": {"recvWindow": 5000}}, "unknown extra field(s) recvWindow; expected some of key_type"),
