@@ -38,7 +38,7 @@ def main(argv: list[str]) -> int:
     with create_session() as session:
         for ti in dr.get_task_instances(session=session):
             tis.append({"task_id": ti.task_id, "map_index": ti.map_index, "state": str(ti.state),
-                        "try_number": ti.try_number})
+                        "try_number": ti.try_number, "rendered_map_index": ti.rendered_map_index})
         rows = session.scalars(select(XComModel).where(XComModel.dag_id == dag_id,
                                                        XComModel.run_id == dr.run_id))
         for row in rows:

@@ -64,6 +64,7 @@ class Run:
         self.state: str = data["state"]
         self.log = log
         self.ti_states = {(t["task_id"], t["map_index"]): t["state"] for t in data["task_instances"]}
+        self.map_labels = {(t["task_id"], t["map_index"]): t["rendered_map_index"] for t in data["task_instances"]}
         self._xcoms = {(x["task_id"], x["map_index"], x["key"]): x["value"] for x in data["xcoms"]}
         self.report = json.loads(report_json.read_text()) if report_json.exists() else None
         self.report_text = report_text.read_text() if report_text.exists() else None
@@ -122,6 +123,7 @@ def test_settlement_repays_each_unit_once_and_fails_on_the_short_unit(
         record = records[(item["group_id"], item["asset"])]
         result = run.xcom("repay", index)
         assert record["type"] == "NORMAL_REPAY"
+        assert run.map_labels[("repay", index)] == f"{item['group_id']} {item['asset']}"
         assert result["transaction_id"] == str(record["tranId"]) == run.xcom("repay", index, "transaction_id")
         assert result["repaid_amount"] == record["amount"] == run.xcom("repay", index, "repaid_amount")
         assert isinstance(result["repaid_amount"], str) and isinstance(result["requested_amount"], str)

@@ -1,0 +1,205 @@
+"""
+### Binance month-end settlement
+
+Repays every Binance Institutional Loan risk unit's outstanding liabilities at 18:00 on the last
+day of each month (the schedule and its timezone are the two constants at the top of this file).
+
+1. **read_liabilities** — one `ltv-details` call with the *parent* connection (param `parent_conn_id`);
+   a JSON snapshot (amounts as decimal strings) of every unit's LTV and liabilities.
+2. **build_plan** — one repay per (risk unit, asset) whose outstanding exceeds `threshold`. The amount is
+   `"outstanding"`: the repay task re-reads it just before repaying, so interest accrued meanwhile is
+   included. `max_amount_per_unit` caps a unit (a larger outstanding fails that repay before sending).
+3. **repay** — `RiskUnitRepayOperator`, mapped once per plan item, in pool `binance_loan_repay`, each
+   with the unit's credit-account connection (repay must be signed by the credit account).
+4. **report** — runs even when repays failed (`all_done`): re-reads `ltv-details`, logs a table
+   (before, requested, repaid, transaction id, status, after, LTV before/after) and **fails the run**
+   naming each unit/asset that still owes more than `tolerance`, how much, and why.
+
+**Which connection repays which unit** — first match wins:
+
+1. the DAG param `connection_map` (`{"<groupId>": "<conn_id>"}`), then
+2. the Airflow Variable `binance_loan_connection_map` (same JSON object), then
+3. the convention `binance_credit_<groupId>`.
+
+**Pool** — create it once: `airflow pools set binance_loan_repay 8 "Binance loan repay concurrency"`
+(`airflow dags test` ignores pools).
+
+Set the environment variable `BINANCE_SETTLEMENT_REPORT_FILE` (and/or `BINANCE_SETTLEMENT_REPORT_JSON`)
+to also write the rendered table (and its JSON) to a file, e.g. for the demo.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
+
+from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
+
+# The helper package lives next to this file. Airflow puts the DAGs folder (or bundle) on sys.path;
+# an ad-hoc DagBag(dag_folder=...) or a plain `python dags/<file>.py` does not.
+_DAGS_DIR = os.path.dirname(os.path.abspath(__file__))
+if _DAGS_DIR not in sys.path:
+    sys.path.append(_DAGS_DIR)
+
+from binance_settlement_lib.money import DECIMAL_PATTERN  # noqa: E402
+
+# --- When: 18:00 on the last day of every month (cron "L"), in this timezone (DST handled). ---------
+SETTLEMENT_CRON = "0 18 L * *"
+SETTLEMENT_TIMEZONE = "UTC"
+
+# --- Pool sizing ------------------------------------------------------------------------------------
+# Repay costs 3000 UID weight per *credit account* (= 60 repays/min per account), so distinct units
+# never contend there; what concurrent repays share is the IP budget of ltv-details (200 IP weight,
+# = 60/min per IP), which each repay calls once to resolve "outstanding". 8 slots keeps a burst well
+# inside that budget while still settling dozens of units in a few minutes.
+REPAY_POOL = "binance_loan_repay"
+REPAY_POOL_SLOTS_RECOMMENDED = 8
+
+REPORT_FILE_ENV = "BINANCE_SETTLEMENT_REPORT_FILE"
+REPORT_JSON_ENV = "BINANCE_SETTLEMENT_REPORT_JSON"
+DAG_ID = "binance_month_end_settlement"
+
+
+def _repay_states(ti: Any, count: int) -> list[str | None]:
+    """Final state of each mapped repay, by map index (keys come back as ``repay_<i>``); Nones if unavailable."""
+    states: list[str | None] = [None] * count
+    if not count:
+        return states
+    try:
+        found = ti.get_task_states(dag_id=ti.dag_id, task_ids=["repay"], run_ids=[ti.run_id])
+        for key, state in (found.get(ti.run_id) or {}).items():
+            _, _, index = str(key).rpartition("_")
+            if index.isdigit() and int(index) < count:
+                states[int(index)] = str(state)
+    except Exception:  # noqa: S110 - wording only; the report stands without it
+        pass
+    return states
+
+
+with DAG(
+    dag_id=DAG_ID,
+    schedule=CronTriggerTimetable(SETTLEMENT_CRON, timezone=SETTLEMENT_TIMEZONE),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    doc_md=__doc__,
+    tags=["binance", "loan", "settlement"],
+    params={
+        "parent_conn_id": Param(
+            "binance_credit_parent", type="string", minLength=1, title="Parent connection",
+            description="Connection of the parent (or any) account that can read ltv-details of every unit.",
+        ),
+        "connection_map": Param(
+            {}, type="object", title="Connection per risk unit",
+            description='{"<groupId>": "<conn_id>"}; beats the Variable binance_loan_connection_map, '
+            "which beats the convention binance_credit_<groupId>.",
+            propertyNames={"pattern": "^[1-9][0-9]*$"},
+            additionalProperties={"type": "string", "minLength": 1},
+        ),
+        "threshold": Param(
+            "0.01", type="string", pattern=DECIMAL_PATTERN, title="Minimum outstanding to repay",
+            description="A (unit, asset) owing this much or less is left alone (decimal string).",
+        ),
+        "max_amount_per_unit": Param(
+            {}, type="object", title="Cap per risk unit",
+            description='{"<groupId>": "<max amount>"}: a larger outstanding fails that repay before sending.',
+            propertyNames={"pattern": "^[1-9][0-9]*$"},
+            additionalProperties={"type": "string", "pattern": DECIMAL_PATTERN},
+        ),
+        "tolerance": Param(
+            "0.01", type="string", pattern=DECIMAL_PATTERN, title="Tolerance",
+            description="The report fails the run when any (unit, asset) still owes more than this.",
+        ),
+        "repay_from": Param(
+            None, type=["null", "string"], enum=[None, "MARGIN", "SPOT"], title="Repay from",
+            description="Wallet to repay from; empty = Binance's default (MARGIN).",
+        ),
+    },
+) as dag:
+
+    @task
+    def read_liabilities(params: dict[str, Any]) -> list[dict[str, Any]]:
+        """One ltv-details call (parent connection) → JSON snapshot of every unit, amounts as strings."""
+        from binance_settlement_lib.plan import units_to_json
+
+        from airflow_binance_loan.hooks.credit import BinanceCreditHook
+
+        return units_to_json(BinanceCreditHook(params["parent_conn_id"]).ltv_details())
+
+    @task
+    def build_plan(units: list[dict[str, Any]], params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Kwargs for each mapped repay: amount "outstanding", the unit's connection and cap."""
+        import logging
+
+        from airflow.sdk import Variable
+        from binance_settlement_lib.plan import CONNECTION_MAP_VARIABLE, build_plan
+
+        variable_map = Variable.get(CONNECTION_MAP_VARIABLE, default=None, deserialize_json=True)
+        plan = build_plan(
+            units,
+            threshold=params["threshold"],
+            connection_map=params["connection_map"],
+            variable_map=variable_map,
+            caps=params["max_amount_per_unit"],
+            repay_from=params["repay_from"],
+        )
+        for item in plan:
+            logging.getLogger("binance_settlement").info("Plan: %s", item)
+        return plan
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def report(params: dict[str, Any], ti: Any = None) -> dict[str, Any]:
+        """Re-read ltv-details, log the before/after table, fail if anything still owes > tolerance."""
+        import json
+        import logging
+        import os
+        from pathlib import Path
+
+        from airflow.sdk.exceptions import AirflowException
+        from binance_settlement_lib.plan import units_to_json
+        from binance_settlement_lib.report import build_report, render_report
+
+        from airflow_binance_loan.hooks.credit import BinanceCreditHook
+
+        log = logging.getLogger("binance_settlement")
+        before = ti.xcom_pull(task_ids="read_liabilities")
+        plan = ti.xcom_pull(task_ids="build_plan") or []
+        states = _repay_states(ti, len(plan))
+        # One explicit map index per plan item (a mapped pull without map_indexes returns a scalar when
+        # there is one item); failed repays have no result, so they are not pulled (avoids error logs).
+        results = [
+            ti.xcom_pull(task_ids="repay", map_indexes=i) if states[i] in (None, "success") else None
+            for i in range(len(plan))
+        ]
+        try:
+            after = units_to_json(BinanceCreditHook(params["parent_conn_id"]).ltv_details())
+        except Exception:
+            log.exception("Could not re-read ltv-details after the repayments")
+            after = None
+        data = build_report(before=before, plan=plan, results=results, after=after,
+                            tolerance=params["tolerance"], threshold=params["threshold"], task_states=states)
+        text = render_report(data)
+        log.info("\n%s", text)
+        if os.environ.get(REPORT_FILE_ENV):
+            Path(os.environ[REPORT_FILE_ENV]).write_text(text + "\n", encoding="utf-8")
+        if os.environ.get(REPORT_JSON_ENV):
+            Path(os.environ[REPORT_JSON_ENV]).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        if data["failures"]:
+            raise AirflowException("Settlement incomplete: " + "; ".join(data["failures"]))
+        return data
+
+    units = read_liabilities()
+    plan = build_plan(units)
+    repay = RiskUnitRepayOperator.partial(
+        task_id="repay",
+        pool=REPAY_POOL,
+        deferrable=True,
+        retries=2,
+        retry_delay=timedelta(minutes=2),
+        map_index_template="{{ task.group_id }} {{ task.asset }}",
+    ).expand_kwargs(plan)
+    [units, plan, repay] >> report()

@@ -1,0 +1,195 @@
+"""The settlement report: before/after per risk unit and asset, what was repaid, and what still fails.
+
+Pure functions on JSON data (amounts as decimal strings) so tests and the demo can call them
+directly; the DAG's ``report`` task only gathers the inputs, logs :func:`render_report` and raises
+when :func:`build_report` lists failures.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from binance_settlement_lib.money import fmt, parse_amount
+
+REPORT_TITLE = "Binance month-end settlement report"
+REPAID_STATUSES = ("repaid", "reconciled")
+
+#: (row key, header, right-aligned?) in display order.
+COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("group_id", "UNIT", False),
+    ("asset", "ASSET", False),
+    ("before", "BEFORE", True),
+    ("requested", "REQUESTED", True),
+    ("repaid", "REPAID", True),
+    ("transaction_id", "TRANSACTION", False),
+    ("status", "STATUS", False),
+    ("after", "AFTER", True),
+    ("ltv_before", "LTV BEFORE", True),
+    ("ltv_after", "LTV AFTER", True),
+    ("result", "RESULT", False),
+)
+
+
+def _index(units: list[dict[str, Any]] | None) -> dict[tuple[int, str], str]:
+    out: dict[tuple[int, str], str] = {}
+    for unit in units or ():
+        for item in unit["liabilities"]:
+            out[(int(unit["group_id"]), item["asset"])] = item["outstanding"]
+    return out
+
+
+def _ltv(units: list[dict[str, Any]] | None) -> dict[int, str]:
+    return {int(u["group_id"]): str(u["ltv"]) for u in units or ()}
+
+
+def _reason(
+    *,
+    planned: dict[str, Any] | None,
+    result: dict[str, Any] | None,
+    state: str | None,
+    before: Decimal,
+    after: str,
+    threshold: str | None,
+    map_index: int | None,
+) -> str:
+    """Why a (unit, asset) still owes money after the run."""
+    if planned is None:
+        if before > 0:
+            return f"not planned: outstanding {fmt(before)} was at or below the threshold {threshold or '?'}"
+        return "not planned: the liability appeared after read_liabilities (new borrow or interest)"
+    if result is None:
+        text = f"repay task {state or 'failed'} (no result; see the log of repay[{map_index}])"
+        cap = planned.get("max_amount")
+        if cap is not None and before > parse_amount(cap, "max_amount"):
+            text += f"; outstanding {fmt(before)} exceeds this unit's max_amount {cap}"
+        return text
+    status = result.get("status")
+    requested = result.get("requested_amount") or "0"
+    repaid = result.get("repaid_amount") or "0"
+    tx = result.get("transaction_id")
+    if status in REPAID_STATUSES and parse_amount(repaid) < parse_amount(requested):
+        return (
+            f"partial repay: requested {requested}, Binance repaid {repaid} (transaction {tx}); "
+            "the credit account's available balance was lower"
+        )
+    if status in REPAID_STATUSES:
+        return f"repaid {repaid} in full (transaction {tx}) but {after} is owed again (new interest or borrow)"
+    if status == "nothing_to_repay":
+        return f"repay saw nothing to repay, yet {after} is owed now"
+    if status == "dry_run":
+        return "dry run: nothing was sent"
+    return f"repay status {status!r}"
+
+
+def build_report(
+    *,
+    before: list[dict[str, Any]] | None,
+    plan: list[dict[str, Any]] | None,
+    results: list[dict[str, Any] | None] | None,
+    after: list[dict[str, Any]] | None,
+    tolerance: str,
+    threshold: str | None = None,
+    task_states: list[str | None] | None = None,
+) -> dict[str, Any]:
+    """JSON-safe report: ``rows`` (all strings but ``settled``), ``failures`` (sentences), ``ok``.
+
+    ``results`` and ``task_states`` are aligned with ``plan`` (map index i ↔ plan[i]); a missing
+    result means the repay task instance failed or never ran. A (unit, asset) fails when it still owes
+    more than ``tolerance`` afterwards, or when the after-read is missing.
+    """
+    limit = parse_amount(tolerance, "tolerance")
+    plan = plan or []
+    results = list(results or [])
+    results += [None] * (len(plan) - len(results))
+    states = list(task_states or [])
+    states += [None] * (len(plan) - len(states))
+    before_idx, after_idx = _index(before), _index(after)
+    ltv_before, ltv_after = _ltv(before), _ltv(after)
+    planned_at = {(int(p["group_id"]), p["asset"]): i for i, p in enumerate(plan)}
+    keys = sorted(set(before_idx) | set(after_idx) | set(planned_at))
+
+    rows: list[dict[str, Any]] = []
+    failures: list[str] = []
+    if before is None:
+        failures.append("read_liabilities produced no snapshot: nothing was planned or repaid")
+    for key in keys:
+        group_id, asset = key
+        i = planned_at.get(key)
+        item = plan[i] if i is not None else None
+        result = results[i] if i is not None else None
+        state = states[i] if i is not None else None
+        before_amount = parse_amount(before_idx.get(key, "0"))
+        after_text = after_idx.get(key, "0") if after is not None else "?"
+        if result is not None:
+            status = str(result.get("status"))
+        elif item is not None:
+            status = state or "failed"
+        else:
+            status = "not planned"
+        row = {
+            "group_id": str(group_id),
+            "asset": asset,
+            "before": fmt(before_amount),
+            "requested": str(result.get("requested_amount")) if result else "-",
+            "repaid": str(result.get("repaid_amount")) if result else "-",
+            "transaction_id": str(result.get("transaction_id") or "-") if result else "-",
+            "status": status,
+            "after": after_text,
+            "ltv_before": ltv_before.get(group_id, "-"),
+            "ltv_after": ltv_after.get(group_id, "-") if after is not None else "?",
+            "settled": True,
+            "result": "ok",
+            "reason": "",
+        }
+        if after is None:
+            reason = "ltv-details after the repayments could not be read"
+            row.update(settled=False, result="UNKNOWN", reason=reason)
+            failures.append(f"risk unit {group_id} {asset}: outcome unknown: {reason}")
+        elif parse_amount(after_text) > limit:
+            reason = _reason(planned=item, result=result, state=state,
+                             before=before_amount, after=after_text, threshold=threshold, map_index=i)
+            row.update(settled=False, result="STILL OWES", reason=reason)
+            failures.append(
+                f"risk unit {group_id} {asset} still owes {after_text} {asset} (tolerance {tolerance}): {reason}"
+            )
+        rows.append(row)
+    return {
+        "title": REPORT_TITLE,
+        "tolerance": tolerance,
+        "threshold": threshold,
+        "rows": rows,
+        "failures": failures,
+        "ok": not failures,
+    }
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """Fixed-width text table (the same text the DAG logs and the demo prints)."""
+    rows = report["rows"]
+    cells = [[str(row.get(key, "")) for key, _, _ in COLUMNS] for row in rows]
+    widths = [max([len(header)] + [len(c[n]) for c in cells]) for n, (_, header, _) in enumerate(COLUMNS)]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            v.rjust(w) if right else v.ljust(w)
+            for v, w, (_, _, right) in zip(values, widths, COLUMNS, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [
+        f"{report.get('title', REPORT_TITLE)} (threshold {report.get('threshold') or '-'}, "
+        f"tolerance {report['tolerance']})",
+        line([header for _, header, _ in COLUMNS]),
+        line(["-" * w for w in widths]),
+    ]
+    out += [line(c) for c in cells] or ["(no liabilities before or after the run)"]
+    settled = sum(1 for r in rows if r["settled"])
+    out.append("")
+    out.append(f"Settled {settled}/{len(rows)} (unit, asset) pairs.")
+    if report["failures"]:
+        out.append(f"NOT SETTLED ({len(report['failures'])}):")
+        out += [f"  - {text}" for text in report["failures"]]
+    else:
+        out.append("Every risk unit owes at most the tolerance: settlement complete.")
+    return "\n".join(out)
