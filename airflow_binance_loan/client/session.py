@@ -47,7 +47,7 @@ def check_base_url(base_url: str) -> str:
         raise ConfigurationError(f"invalid base URL {url!r}: expected https://host[:port]")
     if parts.path or parts.query or parts.fragment or parts.username:
         raise ConfigurationError(f"invalid base URL {url!r}: give only scheme, host and port")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigurationError(
             f"refusing plain-http base URL {url!r}: API keys only travel over HTTPS "
             "(http is allowed for loopback hosts such as the local sandbox)"
@@ -55,7 +55,8 @@ def check_base_url(base_url: str) -> str:
     return url
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:

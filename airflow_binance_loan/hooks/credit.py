@@ -77,19 +77,13 @@ class BinanceCreditHook(BaseHook):
     # -- building the client -------------------------------------------------------------------
 
     def connection_config(self) -> ConnectionConfig:
-        conn = self.get_connection(self.binance_credit_conn_id)
-        return config_from_connection(
-            conn_id=self.binance_credit_conn_id,
-            login=conn.login,
-            password=conn.password,
-            host=conn.host,
-            port=conn.port,
-            extra=conn.extra_dejson or {},
-        )
+        return self._config_of(self.get_connection(self.binance_credit_conn_id))
 
     async def aconnection_config(self) -> ConnectionConfig:
         """Same as :meth:`connection_config`, for triggers running in the event loop."""
-        conn = await self.aget_connection(self.binance_credit_conn_id)
+        return self._config_of(await self.aget_connection(self.binance_credit_conn_id))
+
+    def _config_of(self, conn: Any) -> ConnectionConfig:
         return config_from_connection(
             conn_id=self.binance_credit_conn_id,
             login=conn.login,

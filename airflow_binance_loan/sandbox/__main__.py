@@ -7,13 +7,13 @@ so scripts can wait for it; SIGINT / SIGTERM stop the server cleanly.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
+from airflow_binance_loan.client.session import is_loopback_host
 from airflow_binance_loan.sandbox.server import SandboxServer
 from airflow_binance_loan.sandbox.state import DEMO, load_state
 
@@ -34,15 +34,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--live-interest", action="store_true",
                         help="accrue interest on every real hour boundary (default: only on /sandbox/advance)")
     return parser
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     url = server.start()
     print(f"listening on {url}", flush=True)
-    if not _is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(f"warning: bound to non-loopback address {args.host}; the sandbox has no TLS and fake keys",
               file=sys.stderr, flush=True)
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from airflow_binance_loan.client.encoding import format_decimal
+
 #: JSON-schema ``pattern`` for a non-negative decimal with at most 8 decimal places (Binance's precision).
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]{1,8})?$"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
@@ -37,5 +39,4 @@ def check_decimal_text(value: object, what: str) -> str:
 
 def fmt(value: Decimal) -> str:
     """Plain fixed-point text: no exponent, no trailing zeros (``Decimal('1.500')`` → ``'1.5'``)."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    return format_decimal(value)
