@@ -11,8 +11,9 @@ tests and fault tests run against this stdlib HTTP server on loopback::
 See ``docs/sandbox.md`` for the state format, fault rules and admin endpoints.
 """
 
+from airflow_binance_loan.sandbox.clock import SandboxClock
 from airflow_binance_loan.sandbox.faults import FaultRule
 from airflow_binance_loan.sandbox.server import SandboxServer
 from airflow_binance_loan.sandbox.state import SandboxState, demo_credentials, load_state, save_state
 
-__all__ = ["FaultRule", "SandboxServer", "SandboxState", "demo_credentials", "load_state", "save_state"]
+__all__ = ["FaultRule", "SandboxClock", "SandboxServer", "SandboxState", "demo_credentials", "load_state", "save_state"]

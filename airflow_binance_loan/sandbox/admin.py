@@ -1,8 +1,8 @@
 """Admin/inspection endpoints under ``/sandbox/`` (only when the server runs with ``admin=True``).
 
 Unsigned and unweighted, meant for loopback rehearsals and tests: dump the
-state, replace/clear fault rules, skew or advance the clock, set a balance,
-read or reset the request counters.
+state (with pending late commits), replace/clear fault rules, skew or advance
+the clock, set a balance, read or reset the request counters.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def _dispatch(app: SandboxApp, request: Request) -> Response:
     if route == ("GET", "/sandbox/state"):
         query = parse_qs(request.raw_query.decode("ascii", "replace"))
         secrets = query.get("secrets", ["0"])[0] in ("1", "true")
-        return _ok({"serverTime": app.clock.now_ms(), "state": app.state.snapshot(redact_secrets=not secrets)})
+        return _ok({"serverTime": app.clock.now_ms(), "state": app.state.snapshot(redact_secrets=not secrets),
+                    **app.commits.to_json()})
     if route == ("GET", "/sandbox/faults"):
         return _ok({"rules": app.faults.to_json()})
     if route == ("POST", "/sandbox/faults"):

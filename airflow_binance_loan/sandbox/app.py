@@ -1,47 +1,41 @@
 """The request pipeline, independent of HTTP I/O: route → weight → key → signature → timestamp → faults → handler.
 
-:class:`SandboxApp` owns the state, clock, weight limiter, fault plan and
-request counters. The HTTP server (:mod:`.server`) only reads bytes, calls
-:meth:`SandboxApp.handle` and writes (or drops) the :class:`Response`.
+:class:`SandboxApp` owns the state, clock, weight limiter, fault plan, the
+queue of late commits and request counters. The HTTP server (:mod:`.server`)
+only reads bytes, calls :meth:`SandboxApp.handle` and writes (or drops) the
+:class:`Response`. Every request first applies the late commits that are due.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from airflow_binance_loan.client.endpoints import BY_ROUTE, ENDPOINTS, Endpoint
-from airflow_binance_loan.sandbox import jsonwire, ledger, routes
+from airflow_binance_loan.sandbox import answers, jsonwire, ledger, routes
 from airflow_binance_loan.sandbox.admin import handle_admin
 from airflow_binance_loan.sandbox.auth import KeyRing, check_timestamp, check_window, split_signed
 from airflow_binance_loan.sandbox.clock import HOUR_MS, SandboxClock
-from airflow_binance_loan.sandbox.errors import (
-    MSG_PENDING,
-    MSG_PENDING_LOAN,
-    MSG_TIMEOUT_1007,
-    MSG_UNKNOWN,
-    SandboxError,
-    method_not_allowed,
-    not_found,
-)
-from airflow_binance_loan.sandbox.faults import FaultPlan, FaultRule
+from airflow_binance_loan.sandbox.commits import CommitQueue
+from airflow_binance_loan.sandbox.errors import MSG_UNKNOWN, SandboxError, method_not_allowed, not_found
+from airflow_binance_loan.sandbox.faults import FaultDecision, FaultPlan, FaultRule
 from airflow_binance_loan.sandbox.limits import WeightLimiter
 from airflow_binance_loan.sandbox.messages import Request, Response, error_response
 from airflow_binance_loan.sandbox.params import Params
-from airflow_binance_loan.sandbox.state import SandboxState
+from airflow_binance_loan.sandbox.state import Account, SandboxState
 
 log = logging.getLogger("airflow_binance_loan.sandbox")
 
 ADMIN_PREFIX = "/sandbox"
 MAX_ADVANCE_HOURS = 24 * 366
 _KNOWN_PATHS = frozenset(e.path for e in ENDPOINTS)
-_HTML_503 = (
-    b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
-    b"<center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
-)
+# distinct_tran_ids: response transactionIds come from this range, far from the records' tranIds.
+REPLY_ID_START = 900_000_000_000_001
 
 
 class SandboxApp:
@@ -63,6 +57,8 @@ class SandboxApp:
         self.keys = KeyRing(state)
         self.admin = admin
         self.live_interest = live_interest
+        self.commits = CommitQueue()
+        self._reply_ids = itertools.count(REPLY_ID_START)
         self._count_lock = threading.Lock()
         self.request_count = 0
         self.endpoint_counts: Counter[str] = Counter()
@@ -84,21 +80,53 @@ class SandboxApp:
     # -- time ------------------------------------------------------------------------------------
 
     def advance_hours(self, hours: int) -> int:
-        """Move the sandbox clock forward ``hours`` and charge exactly that many hours of interest."""
+        """Move the sandbox clock forward ``hours`` and charge exactly that many hours of interest.
+
+        Late commits falling due inside the jump are applied at their due time, between the hours.
+        """
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_ADVANCE_HOURS:
             raise ValueError(f"hours must be an integer between 1 and {MAX_ADVANCE_HOURS}")
         with self.state.lock:
+            now = self.clock.now_ms()
+            self.apply_due_commits(now)
             if self.live_interest:
-                ledger.accrue_until(self.state, self.clock.now_ms())
+                ledger.accrue_until(self.state, now)
             before, after = self.clock.advance(hours * HOUR_MS)
-            rows = ledger.accrue(self.state, ledger.hour_boundaries(before, after))
+            rows, cursor = 0, before
+            for commit in self.commits.pop_due(after):
+                due = max(cursor, commit.due_ms)
+                rows += ledger.accrue(self.state, ledger.hour_boundaries(cursor, due))
+                cursor = due
+                self.commits.apply(self.state, commit)
+            rows += ledger.accrue(self.state, ledger.hour_boundaries(cursor, after))
             self.state.last_accrual_ms = after
             return rows
+
+    def apply_due_commits(self, now_ms: int | None = None) -> int:
+        """Apply every late commit due at ``now_ms`` (default: the sandbox clock), oldest first.
+
+        Each is applied at its own due time (record timestamp, balances then; with live interest the
+        hours before it are charged first). Returns how many were resolved (applied or skipped).
+
+        :param now_ms: apply commits with ``due_ms <= now_ms``.
+        """
+        now = self.clock.now_ms() if now_ms is None else now_ms
+        with self.state.lock:
+            due = self.commits.pop_due(now)
+            for commit in due:
+                if self.live_interest:
+                    ledger.accrue_until(self.state, commit.due_ms)
+                self.commits.apply(self.state, commit)
+        return len(due)
 
     # -- the pipeline ----------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
         """Answer one request; never raises."""
+        try:
+            self.apply_due_commits()
+        except Exception:
+            log.exception("sandbox bug while applying late commits")
         if self.admin and (request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")):
             return handle_admin(self, request)
         endpoint = BY_ROUTE.get((request.method, request.path))
@@ -120,6 +148,17 @@ class SandboxApp:
         charge = self.limiter.charge(endpoint, scope, now_ms)
         headers.append((charge.header, str(charge.used)))
 
+    def _guard(self, caller: Account | None, now_ms: int) -> Callable[[FaultRule], bool]:
+        """Conditions of CONDITIONAL fault rules for this request."""
+
+        def holds(rule: FaultRule) -> bool:
+            if rule.action != "pending_after_repay" or caller is None:
+                return False
+            last = ledger.last_repay_ms(self.state, caller.uid)
+            return last is not None and now_ms - last < rule.ms
+
+        return holds
+
     def _handle(self, endpoint: Endpoint, request: Request, headers: list[tuple[str, str]]) -> Response:
         now = self.clock.now_ms()
         if self.live_interest:
@@ -139,56 +178,56 @@ class SandboxApp:
             timestamp, recv_window = check_timestamp(params, now)
             routes.require_reading(endpoint, caller)
 
-        decision = self.faults.decide(endpoint.name)
+        decision = self.faults.decide(endpoint.name, self._guard(caller, now))
         if decision.latency_ms:
-            time.sleep(decision.latency_ms / 1000.0)
+            time.sleep(decision.latency_ms / 1000.0)  # real time on purpose: the client's timeouts are real
             now = self.clock.now_ms()
             if endpoint.signed:  # Binance checks the window again when processing starts
                 check_window(timestamp, recv_window, now)
         if decision.before_commit is not None:
-            return self._before_commit(decision.before_commit, headers)
+            return answers.before_commit(decision.before_commit, headers)
 
         call = routes.Call(endpoint, params, caller, self.state, now, decision.records_lag_ms)
+        if decision.instead_of_commit is not None:
+            return self._instead_of_commit(decision, call, headers)
+        body: Any = None
         try:
-            response = Response(200, jsonwire.dumps(routes.HANDLERS[endpoint.name](call)), headers)
+            body = self._reply_ids_for(decision, routes.HANDLERS[endpoint.name](call))
+            response = Response(200, jsonwire.dumps(body), headers)
         except SandboxError as exc:
             response = error_response(exc, headers)
-        if decision.after_commit is not None:
-            return self._after_commit(decision.after_commit, response)
-        return response
+        rule = decision.after_commit
+        if rule is None:
+            return response
+        if rule.action == "commit_then_delay":
+            time.sleep(rule.ms / 1000.0)  # real time on purpose: trips the client's read timeout
+            return response
+        return answers.after_commit(rule, response, body)
 
-    def _before_commit(self, rule: FaultRule, headers: list[tuple[str, str]]) -> Response:
-        if rule.action == "drop_before_commit":
-            return Response(0, drop=True)
-        if rule.action == "reject_429":
-            error = SandboxError(
-                -1003,
-                rule.msg or "Too much request weight used; current limit is 12000 request weight per 1 MINUTE. "
-                "Please use WebSocket Streams for live updates to avoid polling the API.",
-                rule.status or 429,
-            )
-            return error_response(error, [*headers, ("Retry-After", str(rule.seconds))])
-        if rule.action == "pending":
-            code = rule.code if rule.code is not None else -1025
-            default = MSG_PENDING if code == -1025 else MSG_PENDING_LOAN
-            return error_response(SandboxError(code, rule.msg or default, rule.status or 400), headers)
-        code = rule.code if rule.code is not None else -1000
-        return error_response(SandboxError(code, rule.msg or MSG_UNKNOWN, rule.status or 500), headers)
+    def _instead_of_commit(
+        self, decision: FaultDecision, call: routes.Call, headers: list[tuple[str, str]]
+    ) -> Response:
+        """late_commit (queue the order, answer without committing) or record_failed (FAILED record)."""
+        rule = decision.instead_of_commit
+        assert rule is not None
+        order = routes.ORDERS[call.endpoint.name](call)  # parameter / caller errors are answered as usual
+        if rule.action == "late_commit":
+            self.commits.add(order, call.now_ms, call.now_ms + rule.ms, call.records_lag_ms)
+            return answers.late_commit(rule, headers)
+        body = self._reply_ids_for(decision, routes.fail(self.state, order, call.now_ms, call.visible_at))
+        return Response(200, jsonwire.dumps(body), headers)
 
-    def _after_commit(self, rule: FaultRule, response: Response) -> Response:
-        if rule.action == "commit_then_drop":
-            return Response(0, drop=True)
-        if rule.action == "commit_then_503":
-            return Response(rule.status or 503, _HTML_503, response.headers, content_type="text/html")
-        if rule.action == "commit_then_1007":
-            error = SandboxError(rule.code or -1007, rule.msg or MSG_TIMEOUT_1007, rule.status or 500)
-            return error_response(error, response.headers)
-        time.sleep(rule.ms / 1000.0)  # commit_then_delay
-        return response
+    def _reply_ids_for(self, decision: FaultDecision, body: Any) -> Any:
+        """distinct_tran_ids: give the answer its own transactionId, unrelated to the record's tranId."""
+        if decision.distinct_tran_ids and isinstance(body, dict) and "transactionId" in body:
+            with self._count_lock:
+                body["transactionId"] = next(self._reply_ids)
+        return body
 
     # -- JSON helpers for the admin API ----------------------------------------------------------
 
     def counters(self) -> dict[str, Any]:
-        """Request counters as JSON: total and per endpoint."""
+        """Request counters as JSON: total, per endpoint, and late commits pending / applied / skipped."""
+        late = self.commits.counts()
         with self._count_lock:
-            return {"total": self.request_count, "byEndpoint": dict(self.endpoint_counts)}
+            return {"total": self.request_count, "byEndpoint": dict(self.endpoint_counts), "lateCommits": late}

@@ -1,13 +1,16 @@
-"""The sandbox clock: real wall time plus an injected skew (fault) plus time travelled (advance).
+"""The sandbox clock: a time source (real wall time by default) plus an injected skew plus time travelled.
 
 Everything time-dependent in the sandbox (timestamp checks, weight windows,
-record timestamps, interest hours) reads this one clock.
+record timestamps, late commits, interest hours) reads this one clock. Tests can
+inject a virtual time source shared with the client; only the ``latency`` and
+``commit_then_delay`` faults really sleep.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 HOUR_MS = 3_600_000
 
@@ -15,7 +18,12 @@ HOUR_MS = 3_600_000
 class SandboxClock:
     """Milliseconds since the epoch as the simulated Binance server sees them."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: Callable[[], float] | None = None) -> None:
+        """
+        :param source: returns the current time in epoch **seconds** (float); default ``time.time``.
+            Skew and :meth:`advance` are added on top of it.
+        """
+        self._source: Callable[[], float] = source if source is not None else time.time
         self._lock = threading.Lock()
         self._skew_ms = 0
         self._advanced_ms = 0
@@ -32,10 +40,11 @@ class SandboxClock:
 
     def now_ms(self) -> int:
         """Current sandbox server time in epoch milliseconds."""
-        return int(time.time() * 1000) + self._skew_ms + self._advanced_ms
+        # round, not int: a virtual source's float seconds × 1000 may land just below a whole millisecond
+        return round(self._source() * 1000) + self._skew_ms + self._advanced_ms
 
     def set_skew(self, skew_ms: int) -> None:
-        """Shift the server clock by ``skew_ms`` relative to real time (replaces the previous skew)."""
+        """Shift the server clock by ``skew_ms`` relative to the time source (replaces the previous skew)."""
         with self._lock:
             self._skew_ms = int(skew_ms)
 

@@ -25,6 +25,8 @@ def _write(value: Any, out: list[str]) -> None:
         out.append(json.dumps(value, ensure_ascii=False))
     elif isinstance(value, int):
         out.append(str(value))
+    elif isinstance(value, float):  # never an amount; e.g. a fault rule's probability
+        out.append(json.dumps(value, allow_nan=False))
     elif isinstance(value, Decimal):
         out.append(format_decimal(value))
     elif isinstance(value, dict):

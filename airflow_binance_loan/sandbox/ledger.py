@@ -190,6 +190,31 @@ def borrow(
         return Receipt(tran_id, amount)
 
 
+def record_failed(
+    state: SandboxState, group_id: int, record_type: str, asset: str, amount: Decimal, now_ms: int, visible_at: int
+) -> Receipt:
+    """Write a FAILED record (a repay's principal/interest split is 0/0) and move nothing (record_failed fault)."""
+    zero = Decimal(0) if record_type == "NORMAL_REPAY" else None
+    with state.lock:
+        tran_id = state.allocate_transaction_id()
+        state.records.append(
+            Record(tran_id, group_id, asset, amount, record_type, "FAILED", now_ms, principal=zero, interest=zero,
+                   visible_at=visible_at)
+        )
+        return Receipt(tran_id, amount)
+
+
+def last_repay_ms(state: SandboxState, credit_uid: int) -> int | None:
+    """Timestamp of the credit account's latest committed (CONFIRM) repay over all its units, or None."""
+    with state.lock:
+        groups = {u.group_id for u in state.units_of_credit(credit_uid)}
+        return max(
+            (r.timestamp for r in state.records
+             if r.group_id in groups and r.type == "NORMAL_REPAY" and r.status == "CONFIRM"),
+            default=None,
+        )
+
+
 def close(state: SandboxState, unit: RiskUnit, now_ms: int) -> None:
     """Close an active unit whose liabilities (principal and interest) are all zero (-27018 otherwise)."""
     with state.lock:
@@ -242,8 +267,10 @@ def accrue_until(state: SandboxState, now_ms: int) -> int:
     """Live mode: accrue every hour boundary passed since the last accrual (at most 100 days' worth)."""
     with state.lock:
         last = state.last_accrual_ms
+        if last is not None and now_ms <= last:
+            return 0  # never move backwards (a reduced skew would charge hours twice)
         state.last_accrual_ms = now_ms
-        if last is None or now_ms <= last:
+        if last is None:
             return 0
         boundaries = hour_boundaries(max(last, now_ms - MAX_CATCH_UP_HOURS * HOUR_MS), now_ms)
         return accrue(state, boundaries)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.endpoints import Endpoint
 from airflow_binance_loan.sandbox import ledger
 from airflow_binance_loan.sandbox.auth import require_permission
@@ -82,8 +83,24 @@ def _asset(call: Call, name: str, *, required: bool) -> str | None:
 # -- money-moving ----------------------------------------------------------------------------------
 
 
-def repay(call: Call) -> Any:
-    """POST loan-group/repay: repay from the credit account's MARGIN or SPOT wallet."""
+@dataclass(frozen=True)
+class Order:
+    """A borrow or repay that passed every gateway check, ready to execute now or later (late_commit)."""
+
+    kind: str  # "repay" or "borrow"
+    group_id: int
+    asset: str
+    amount: Decimal
+    source: str  # repayFrom for a repay; always "MARGIN" for a borrow
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form (admin state dump)."""
+        return {"endpoint": self.kind, "groupId": self.group_id, "assetName": self.asset,
+                "amount": format_decimal(self.amount), "repayFrom" if self.kind == "repay" else "wallet": self.source}
+
+
+def repay_order(call: Call) -> Order:
+    """Validate a repay: credit caller, parameters, trading permission, own unit (errors raise)."""
     caller = _require_credit(call)
     group_id = call.params.long("groupId", required=True)
     asset = _asset(call, "assetName", required=True)
@@ -92,13 +109,12 @@ def repay(call: Call) -> Any:
     source = call.params.enum("repayFrom", REPAY_SOURCES) or "MARGIN"
     require_permission(caller, TRADE_PERMISSION)
     with call.state.lock:
-        unit = _own_unit(call, caller, group_id)
-        receipt = ledger.repay(call.state, unit, asset, amount, source, call.now_ms, call.visible_at)
-    return {"transactionId": receipt.transaction_id, "amount": receipt.amount, "repayFrom": source}
+        _own_unit(call, caller, group_id)
+    return Order("repay", group_id, asset, amount, source)
 
 
-def borrow(call: Call) -> Any:
-    """POST loan-group/borrow: borrow into the credit account's MARGIN wallet."""
+def borrow_order(call: Call) -> Order:
+    """Validate a borrow: credit caller, parameters, trading permission, own unit (errors raise)."""
     caller = _require_credit(call)
     group_id = call.params.long("groupId", required=True)
     asset = call.params.text("assetName", required=True)
@@ -106,9 +122,58 @@ def borrow(call: Call) -> Any:
     amount = call.params.amount("amount", asset)
     require_permission(caller, TRADE_PERMISSION)
     with call.state.lock:
-        unit = _own_unit(call, caller, group_id)
-        receipt = ledger.borrow(call.state, unit, asset, amount, call.now_ms, call.visible_at)
+        _own_unit(call, caller, group_id)
+    return Order("borrow", group_id, asset, amount, "MARGIN")
+
+
+ORDERS: dict[str, Callable[[Call], Order]] = {"repay": repay_order, "borrow": borrow_order}
+
+
+def _answer(order: Order, receipt: ledger.Receipt) -> dict[str, Any]:
+    if order.kind == "repay":
+        return {"transactionId": receipt.transaction_id, "amount": receipt.amount, "repayFrom": order.source}
     return {"transactionId": receipt.transaction_id, "amount": receipt.amount, "status": "success"}
+
+
+def execute(state: SandboxState, order: Order, now_ms: int, visible_at: int) -> dict[str, Any]:
+    """Move the money at ``now_ms`` and answer in Binance's shape (business errors such as -27015 raise).
+
+    :param state: the sandbox state.
+    :param order: a validated order.
+    :param now_ms: the commit time (record timestamp).
+    :param visible_at: when the record becomes visible in borrow-repay.
+    """
+    with state.lock:
+        unit = state.unit(order.group_id)
+        if order.kind == "repay":
+            receipt = ledger.repay(state, unit, order.asset, order.amount, order.source, now_ms, visible_at)
+        else:
+            receipt = ledger.borrow(state, unit, order.asset, order.amount, now_ms, visible_at)
+    return _answer(order, receipt)
+
+
+def fail(state: SandboxState, order: Order, now_ms: int, visible_at: int) -> dict[str, Any]:
+    """Answer as if executed, but move nothing and write the record with status FAILED (record_failed).
+
+    :param state: the sandbox state.
+    :param order: a validated order.
+    :param now_ms: the record timestamp.
+    :param visible_at: when the record becomes visible in borrow-repay.
+    """
+    record_type = "NORMAL_REPAY" if order.kind == "repay" else "BORROW"
+    receipt = ledger.record_failed(state, order.group_id, record_type, order.asset, order.amount, now_ms,
+                                   visible_at)
+    return _answer(order, receipt)
+
+
+def repay(call: Call) -> Any:
+    """POST loan-group/repay: repay from the credit account's MARGIN or SPOT wallet."""
+    return execute(call.state, repay_order(call), call.now_ms, call.visible_at)
+
+
+def borrow(call: Call) -> Any:
+    """POST loan-group/borrow: borrow into the credit account's MARGIN wallet."""
+    return execute(call.state, borrow_order(call), call.now_ms, call.visible_at)
 
 
 def close_risk_unit(call: Call) -> Any:

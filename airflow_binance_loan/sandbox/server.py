@@ -21,6 +21,8 @@ from typing import Any
 from airflow_binance_loan.exceptions import redact
 from airflow_binance_loan.sandbox import jsonwire
 from airflow_binance_loan.sandbox.app import SandboxApp
+from airflow_binance_loan.sandbox.clock import SandboxClock
+from airflow_binance_loan.sandbox.commits import PendingCommit
 from airflow_binance_loan.sandbox.errors import SandboxError
 from airflow_binance_loan.sandbox.faults import FaultPlan, FaultRule
 from airflow_binance_loan.sandbox.messages import JSON_TYPE, Request, Response, error_response
@@ -31,6 +33,7 @@ log = logging.getLogger("airflow_binance_loan.sandbox")
 MAX_BODY_BYTES = 64 * 1024
 DRAIN_LIMIT_BYTES = 4 * 1024 * 1024
 SOCKET_TIMEOUT_SECONDS = 30.0
+LISTEN_BACKLOG = 256  # a burst of concurrent connects is queued, not reset (stdlib default: 5)
 _SEND_ERROR_CODES = {
     400: (-1100, "Malformed HTTP request."),
     414: (-1100, "Request-URI too long."),
@@ -177,6 +180,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], app: SandboxApp) -> None:
         self.app = app
@@ -236,7 +240,20 @@ class SandboxServer:
         state_path: str | os.PathLike[str] | None = None,
         save_on_exit: bool = False,
         live_interest: bool = False,
+        clock: SandboxClock | None = None,
     ) -> None:
+        """
+        :param state: a ``SandboxState``, a state file path, or ``"demo"``.
+        :param host: bind address.
+        :param port: TCP port (0 picks a free one).
+        :param window_seconds: length of the weight windows.
+        :param admin: serve the ``/sandbox/*`` admin and fault endpoints.
+        :param state_path: where :meth:`save` writes.
+        :param save_on_exit: save on :meth:`stop`.
+        :param live_interest: charge interest on every hour boundary the clock passes.
+        :param clock: the server clock; ``SandboxClock(source)`` with a virtual time source makes every
+            sandbox time (timestamps, windows, late commits, record visibility) follow that source.
+        """
         if not isinstance(state, SandboxState):
             if state_path is None and str(state) != DEMO:
                 state_path = state
@@ -248,7 +265,8 @@ class SandboxServer:
         self.window_seconds = window_seconds
         self.state_path = None if state_path is None else Path(state_path)
         self.save_on_exit = save_on_exit
-        self.app = SandboxApp(state, window_seconds=window_seconds, admin=admin, live_interest=live_interest)
+        self.app = SandboxApp(state, window_seconds=window_seconds, admin=admin, live_interest=live_interest,
+                              clock=clock)
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -309,8 +327,24 @@ class SandboxServer:
 
     @property
     def state(self) -> SandboxState:
-        """The live simulated state (inspect or adjust it in tests)."""
+        """The live simulated state (inspect or adjust it in tests); late commits due by now are applied first."""
+        self.app.apply_due_commits()
         return self.app.state
+
+    @property
+    def clock(self) -> SandboxClock:
+        """The server clock."""
+        return self.app.clock
+
+    def apply_due_commits(self) -> int:
+        """Apply every late commit due by the sandbox clock's now; returns how many were applied or skipped."""
+        return self.app.apply_due_commits()
+
+    @property
+    def pending_commits(self) -> list[PendingCommit]:
+        """Late commits accepted but not applied yet, in due order (due ones are applied first)."""
+        self.app.apply_due_commits()
+        return self.app.commits.pending()
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
         """Write the current state as JSON (to ``path`` or ``state_path``)."""

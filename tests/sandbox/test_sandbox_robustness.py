@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import threading
+import time
+from urllib.parse import urlsplit
+
 import pytest
 import requests
+
+from airflow_binance_loan.sandbox.server import LISTEN_BACKLOG
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +106,41 @@ def test_keep_alive_connection_is_reused_and_cut_on_stop(sandbox_factory):
     with pytest.raises(requests.ConnectionError):
         session.get(f"{url}/api/v3/time", timeout=2)
     assert server.request_count == 3
+
+
+def test_a_burst_of_50_concurrent_connections_is_answered(sandbox):
+    """Each its own connection. A full listen backlog resets (tcp_abort_on_overflow) or drops the SYN, which
+    the client retransmits after >= 1 s, so a quick connect shows the backlog held them all."""
+    assert LISTEN_BACKLOG >= 128
+    parts = urlsplit(sandbox.url)
+    barrier = threading.Barrier(50)
+    results: list[tuple[int, float] | str] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        try:
+            barrier.wait(timeout=10)
+            started = time.monotonic()
+            connection.connect()
+            connect_seconds = time.monotonic() - started
+            connection.request("GET", "/api/v3/time")
+            response = connection.getresponse()
+            response.read()
+            result: tuple[int, float] | str = (response.status, connect_seconds)
+        except (OSError, http.client.HTTPException) as exc:
+            result = repr(exc)
+        finally:
+            connection.close()
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=one) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [r[0] if isinstance(r, tuple) else r for r in results] == [200] * 50
+    slowest = max(r[1] for r in results if isinstance(r, tuple))
+    assert slowest < 0.9, f"a connect took {slowest:.2f} s: SYN dropped, listen backlog too small"
+    assert sandbox.endpoint_counts["server_time"] == 50
