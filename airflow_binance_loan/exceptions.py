@@ -177,3 +177,31 @@ class ExecutionUnknownError(ServerError):
 class UnexpectedResponseError(BinanceAPIError):
     """A successful HTTP status with a body that is not the documented shape."""
 
+
+
+class RepayError(BinanceLoanError):
+    """The exactly-once repay protocol stopped a try; the message says what moved and what to do."""
+
+
+class RepayRejectedError(RepayError):
+    """Binance definitely refused the repay (nothing moved): retrying the same request cannot help."""
+
+
+class RepayOutcomeUnknownError(RepayError):
+    """The repay MAY HAVE EXECUTED and was not resent; a later try continues the reconciliation."""
+
+
+class RepayNotConfirmedError(RepayError):
+    """Binance accepted the repay but its record could not be confirmed in time; it was not resent."""
+
+
+class RepayFailedRecordError(RepayError):
+    """Binance's record of the repay says FAILED: nothing moved, a later try may repay again."""
+
+
+class RepaySupersededError(RepayError):
+    """Another try of the same task instance owns this repay now: this try stops without sending."""
+
+
+class JournalCorruptError(RepayError):
+    """The repay journal entry cannot be read: nothing is sent until a person repairs or deletes it."""

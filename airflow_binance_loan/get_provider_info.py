@@ -29,7 +29,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
         "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
         "triggers": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_confirmation"]}
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence"]}
         ],
         "connection-types": [
             {
@@ -62,8 +62,9 @@ def get_provider_info() -> dict[str, Any]:
                     },
                     "recv_window": {
                         "label": "recvWindow (ms)",
-                        "description": "How long after its timestamp Binance may still execute a request. "
-                        "At most 60000; Binance recommends 5000 or less.",
+                        "description": "How old a request may be when Binance's gateway receives it (and again "
+                        "when processing starts); older ones are rejected with -1021. It does NOT bound when an "
+                        "accepted request executes. At most 60000; Binance recommends 5000 or less.",
                         "schema": {"type": ["integer", "null"], "default": 5000, "minimum": 1, "maximum": 60000},
                     },
                     "timeout": {

@@ -6,9 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from virtual_time import VirtualClock
 
 from airflow_binance_loan.client import LoanClient, RetryPolicy, WeightPacer, connect
 from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
+from airflow_binance_loan.sandbox.clock import SandboxClock
 
 FAST_RETRIES = RetryPolicy(backoff_base_seconds=0.01, backoff_cap_seconds=0.05)
 
@@ -38,6 +40,23 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
 
     yield start
     for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def virtual_clock() -> VirtualClock:
+    """Virtual time: ``sleep`` advances it instantly; shared by ``virtual_sandbox`` and its clients."""
+    return VirtualClock()
+
+
+@pytest.fixture
+def virtual_sandbox(virtual_clock: VirtualClock) -> Iterator[SandboxServer]:
+    """A fresh demo-state sandbox whose clock is ``virtual_clock`` (late commits and lags cost no real time)."""
+    server = SandboxServer(load_state("demo"), admin=True, clock=SandboxClock(source=virtual_clock.time))
+    server.start()
+    try:
+        yield server
+    finally:
         server.stop()
 
 

@@ -37,7 +37,12 @@ from airflow_binance_loan.client.validation import (
     validate_repay_from,
     validate_time_ms,
 )
-from airflow_binance_loan.exceptions import InvalidParameterError, RequestIntent, UnexpectedResponseError
+from airflow_binance_loan.exceptions import (
+    ExecutionUnknownError,
+    InvalidParameterError,
+    RequestIntent,
+    UnexpectedResponseError,
+)
 
 DAY_MS = 86_400_000
 PAGE_SIZE = 100
@@ -75,39 +80,56 @@ class LoanClient:
         requested = validate_amount(amount)
         source = validate_repay_from(repay_from)
         params = [("groupId", gid), ("assetName", code), ("amount", requested), ("repayFrom", source)]
+        sent: list[RequestIntent] = []
         data = self.session.call(
             ep.REPAY,
             params,
             intent_fields={"group_id": gid, "asset": code, "amount": format_decimal(requested)},
-            on_send=on_send,
+            on_send=_remembering(sent, on_send),
         )
-        body = _expect_dict(data, ep.REPAY)
-        return RepayResult(
-            transaction_id=to_id(body.get("transactionId"), "transactionId"),
-            amount=to_decimal(body.get("amount"), "amount"),
-            asset=code,
-            group_id=gid,
-            repay_from=str(body["repayFrom"]) if body.get("repayFrom") else source,
-            requested_amount=requested,
-        )
+        try:
+            body = _expect_dict(data, ep.REPAY)
+            return RepayResult(
+                transaction_id=to_id(body.get("transactionId"), "transactionId"),
+                amount=to_decimal(body.get("amount"), "amount"),
+                asset=code,
+                group_id=gid,
+                repay_from=str(body["repayFrom"]) if body.get("repayFrom") else source,
+                requested_amount=requested,
+            )
+        except UnexpectedResponseError as exc:
+            raise _unknown_after_success(exc, sent, ep.REPAY) from None
 
     def borrow(self, group_id: int | str, asset: str, amount: Decimal | int | str) -> BorrowResult:
+        """Borrow into the credit account's margin wallet (credit-account key).
+
+        Raises :class:`ExecutionUnknownError` (never resends) when the outcome cannot be known.
+
+        :param group_id: the risk unit.
+        :param asset: the asset to borrow.
+        :param amount: exact amount (Decimal, int or decimal string; floats are refused).
+        """
         gid = validate_group_id(group_id)
         code = validate_asset(asset)
         requested = validate_amount(amount)
+        sent: list[RequestIntent] = []
         data = self.session.call(
             ep.BORROW,
             [("groupId", gid), ("assetName", code), ("amount", requested)],
             intent_fields={"group_id": gid, "asset": code, "amount": format_decimal(requested)},
+            on_send=_remembering(sent, None),
         )
-        body = _expect_dict(data, ep.BORROW)
-        return BorrowResult(
-            transaction_id=to_id(body.get("transactionId")),
-            amount=to_decimal(body.get("amount")),
-            asset=code,
-            group_id=gid,
-            status=str(body.get("status", "")),
-        )
+        try:
+            body = _expect_dict(data, ep.BORROW)
+            return BorrowResult(
+                transaction_id=to_id(body.get("transactionId")),
+                amount=to_decimal(body.get("amount")),
+                asset=code,
+                group_id=gid,
+                status=str(body.get("status", "")),
+            )
+        except UnexpectedResponseError as exc:
+            raise _unknown_after_success(exc, sent, ep.BORROW) from None
 
     def close_risk_unit(self, group_id: int | str) -> dict[str, Any]:
         gid = validate_group_id(group_id)
@@ -160,9 +182,12 @@ class LoanClient:
         base: list[tuple[str, object]] = [("groupId", gid), ("type", kind), ("asset", code)]
         rows: list[BorrowRepayRecord] = []
         for chunk_start, chunk_end in _chunks(start, end, step):
+            # Without an end, the newest chunk ends at Binance's "now", not at our estimate of it
+            # (a few ms behind), so a record created a moment ago is never cut off.
+            open_end = end_time is None and chunk_end == end
             rows.extend(
                 parse_record(row)
-                for row in self._pages(ep.BORROW_REPAY_RECORDS, base, chunk_start, chunk_end)
+                for row in self._pages(ep.BORROW_REPAY_RECORDS, base, chunk_start, None if open_end else chunk_end)
             )
         return rows
 
@@ -214,7 +239,7 @@ class LoanClient:
         return start, end
 
     def _pages(
-        self, endpoint: ep.Endpoint, base: Sequence[tuple[str, object]], start: int, end: int
+        self, endpoint: ep.Endpoint, base: Sequence[tuple[str, object]], start: int, end: int | None
     ) -> Iterator[dict[str, Any]]:
         current = 1
         seen = 0
@@ -230,6 +255,27 @@ class LoanClient:
             if len(rows) < PAGE_SIZE or seen >= total:
                 return
             current += 1
+
+
+def _remembering(
+    sent: list[RequestIntent], on_send: Callable[[RequestIntent], None] | None
+) -> Callable[[RequestIntent], None]:
+    """An ``on_send`` hook that also keeps the intent, for errors raised after the answer."""
+
+    def hook(intent: RequestIntent) -> None:
+        if on_send is not None:
+            on_send(intent)
+        sent.append(intent)
+
+    return hook
+
+
+def _unknown_after_success(
+    exc: UnexpectedResponseError, sent: list[RequestIntent], endpoint: ep.Endpoint
+) -> ExecutionUnknownError:
+    """HTTP 2xx with a body we cannot read: the request may well have executed."""
+    return ExecutionUnknownError(f"answered HTTP 2xx but {exc.msg}", intent=sent[-1], http_status=exc.http_status,
+                                 endpoint=endpoint.label)
 
 
 def _chunks(start: int, end: int, step: int) -> Iterator[tuple[int, int]]:

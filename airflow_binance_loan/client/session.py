@@ -30,6 +30,7 @@ from airflow_binance_loan.exceptions import (
     RequestIntent,
     ServerError,
     TimestampError,
+    UnexpectedResponseError,
 )
 
 log = logging.getLogger("airflow_binance_loan.client")
@@ -248,7 +249,13 @@ class BinanceSession:
             raise
         self._observe_weight(reservation, raw)
         if 200 <= raw.status < 300:
-            return parse_success(raw.status, raw.body, endpoint=endpoint.label)
+            try:
+                return parse_success(raw.status, raw.body, endpoint=endpoint.label)
+            except UnexpectedResponseError as exc:
+                if intent is None:
+                    raise
+                raise ExecutionUnknownError(exc.msg, intent=intent, http_status=raw.status,
+                                            endpoint=endpoint.label) from None
         error = error_from_response(
             raw.status, raw.body, endpoint=endpoint.label, retry_after=raw.headers.get("retry-after"), intent=intent
         )

@@ -1,5 +1,5 @@
 """Airflow triggers of the Binance Institutional Loan provider."""
 
-from airflow_binance_loan.triggers.repay_confirmation import RepayConfirmationTrigger
+from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger
 
-__all__ = ["RepayConfirmationTrigger"]
+__all__ = ["RepayEvidenceTrigger"]

@@ -210,3 +210,22 @@ def test_manual_repay_of_a_fixed_amount(
     assert outstanding(after)[(10001, "USDC")] == outstanding(before)[(10001, "USDC")] - delta
     assert margin_balance(after, 10001, "USDC") == margin_balance(before, 10001, "USDC") - delta
     assert outstanding(after)[(10001, "USDT")] == outstanding(before)[(10001, "USDT")]
+
+
+def test_deferred_confirmation_completes_on_the_first_try_under_dag_test(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """The record shows up 2 s late: the repay defers, dag.test's in-line trigger runner fires, and
+    execute_complete (which dag.test calls with the event alone) settles it without a retry."""
+    sandbox.set_faults([{"endpoint": "repay", "action": "records_lag", "ms": 2_000}])
+    conf = {"group_id": 10002, "amount": "1000", "dry_run": False, "binance_credit_conn_id": "binance_credit_10002"}
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, MANUAL, conf)
+
+    assert run.state == "success", run.log[-3000:]
+    assert "Waiting in the triggerer for attempt 1 (confirm)" in run.log
+    (record,) = sandbox.state.snapshot()["records"]
+    result = run.xcom("repay", 0)
+    assert (result["status"], result["transaction_id"], result["repaid_amount"]) == ("repaid", str(record["tranId"]),
+                                                                                     "1000")
+    assert result["record_status"] == "CONFIRM"
+    assert sandbox.endpoint_counts["repay"] == 1

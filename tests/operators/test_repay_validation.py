@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,7 +67,8 @@ def run_execute(op: RiskUnitRepayOperator) -> RecordingTI:
 def test_bad_input_fails_before_any_request(
     requests_mock: Any, overrides: dict[str, Any], field: str, shown: str
 ) -> None:
-    with pytest.raises(InvalidParameterError) as info:
+    # Bad input can never succeed on a retry: the task fails at once (no Airflow retries).
+    with pytest.raises(AirflowFailException) as info:
         run_execute(make(**overrides))
     message = str(info.value)
     assert message.startswith(f"invalid {field}={shown}")

@@ -10,7 +10,7 @@ import pytest
 
 from airflow_binance_loan.client.models import parse_api_restrictions, parse_risk_unit, to_decimal, to_id
 from airflow_binance_loan.client.responses import loads_exact
-from airflow_binance_loan.exceptions import InvalidParameterError, UnexpectedResponseError
+from airflow_binance_loan.exceptions import ExecutionUnknownError, InvalidParameterError, UnexpectedResponseError
 
 from .fakes import LTV_URL, RECORDS_URL, REPAY_URL, RESTRICTIONS_URL, make_client, serve_time
 
@@ -86,7 +86,17 @@ def test_repay_result_without_repay_from_reports_the_requested_source(requests_m
 def test_repay_result_with_unexpected_shape(requests_mock, fake_clock):
     serve_time(requests_mock, fake_clock)
     requests_mock.post(REPAY_URL, text="[]")
-    with pytest.raises(UnexpectedResponseError, match="expected a JSON object, got list"):
+    # HTTP 200 means Binance may well have executed it: the caller must reconcile, never resend.
+    with pytest.raises(ExecutionUnknownError, match=r"expected a JSON object, got list.*may have executed") as info:
+        make_client(fake_clock).repay(1, "USDC", "5")
+    assert (info.value.intent.group_id, info.value.intent.amount) == (1, "5")
+
+
+@pytest.mark.parametrize("body", ["<html>OK</html>", '{"amount": "5"}', '{"transactionId": 7}'])
+def test_repay_answered_200_without_a_usable_body_is_execution_unknown(requests_mock, fake_clock, body):
+    serve_time(requests_mock, fake_clock)
+    requests_mock.post(REPAY_URL, text=body)
+    with pytest.raises(ExecutionUnknownError, match="may have executed"):
         make_client(fake_clock).repay(1, "USDC", "5")
 
 
@@ -189,8 +199,9 @@ def test_records_empty_page(requests_mock, fake_clock):
     assert route.call_count == 1
 
 
-def chunks_requested(route) -> list[tuple[int, int]]:
-    return [(int(params(r)["startTime"]), int(params(r)["endTime"])) for r in route.request_history]
+def chunks_requested(route) -> list[tuple[int, int | None]]:
+    return [(int(params(r)["startTime"]), int(params(r)["endTime"]) if "endTime" in params(r) else None)
+            for r in route.request_history]
 
 
 @pytest.mark.parametrize(
@@ -216,8 +227,10 @@ def test_default_range_is_the_last_7_days_of_server_time(requests_mock, fake_clo
     route = requests_mock.get(RECORDS_URL, json={"total": 0, "rows": []})
     make_client(fake_clock).borrow_repay_records("BORROW")
     [(lo, hi)] = chunks_requested(route)
-    assert hi == int(fake_clock.time() * 1000 + 2_000)
-    assert hi - lo == 7 * DAY
+    # No endTime: Binance's own "now" ends the range, so a record created a moment ago is never cut off
+    # by our estimate of server time (a few ms behind); the start is 7 days before server time.
+    assert hi is None
+    assert lo == int(fake_clock.time() * 1000 + 2_000) - 7 * DAY
 
 
 def test_start_after_end_is_rejected_before_any_request(requests_mock, fake_clock):
@@ -233,5 +246,5 @@ def test_default_range_is_the_last_7_days_once_synced(requests_mock, fake_clock)
     client.session.sync_time()
     client.borrow_repay_records("BORROW")
     [(lo, hi)] = chunks_requested(route)
-    assert hi == int(fake_clock.time() * 1000 + 2_000)
-    assert hi - lo == 7 * DAY
+    assert hi is None
+    assert lo == int(fake_clock.time() * 1000 + 2_000) - 7 * DAY

@@ -115,9 +115,10 @@ def test_ui_field_behaviour(conn_type):
     assert behaviour["relabeling"]["host"] == "Base URL"
 
 
-def test_client_package_does_not_import_airflow():
+@pytest.mark.parametrize("package", ["airflow_binance_loan.client", "airflow_binance_loan.repayment"])
+def test_plain_layers_do_not_import_airflow(package):
     code = (
-        "import airflow_binance_loan.client, sys; "
+        f"import {package}, sys; "
         "leaked = [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')]; "
         "assert not leaked, leaked"
     )

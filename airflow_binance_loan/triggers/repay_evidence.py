@@ -1,0 +1,151 @@
+"""RepayEvidenceTrigger: waits in the triggerer until a repay's evidence says something new.
+
+A deferrable :class:`~airflow_binance_loan.operators.RiskUnitRepayOperator` hands the wait for
+a repay's record (confirmation) or for proof of its outcome (reconciliation) to this trigger,
+so minutes of waiting hold no worker slot. The trigger only decides *when to wake the task*:
+it fires once the evidence is decisive (executed / not executed) or the deadline has passed,
+and the task then re-checks with its journal and decides. Everything it carries is plain JSON
+(amounts as decimal strings), and its event carries everything ``execute_complete`` needs,
+because ``dag.test()`` replaces the deferral's kwargs with the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_binance_loan.client.reconcile import OtherRequest, Others, SentRepay, Snapshot, examine
+
+
+def sent_to_json(sent: SentRepay) -> dict[str, Any]:
+    """Plain JSON form of a :class:`SentRepay` (decimal strings).
+
+    :param sent: the request.
+    """
+    return {
+        "group_id": sent.group_id, "asset": sent.asset, "amount": str(sent.amount), "timestamp_ms": sent.timestamp_ms,
+        "transaction_id": sent.transaction_id,
+        "answered_amount": None if sent.answered_amount is None else str(sent.answered_amount),
+        "before": None if sent.before is None else {"outstanding": str(sent.before.outstanding),
+                                                    "at_ms": sent.before.at_ms},
+        "record_tran_id": sent.record_tran_id,
+    }
+
+
+def sent_from_json(data: dict[str, Any]) -> SentRepay:
+    """Rebuild a :class:`SentRepay` from :func:`sent_to_json`.
+
+    :param data: the dict.
+    """
+    before = data.get("before")
+    return SentRepay(
+        int(data["group_id"]), str(data["asset"]), Decimal(data["amount"]), int(data["timestamp_ms"]),
+        data.get("transaction_id"),
+        None if data.get("answered_amount") is None else Decimal(data["answered_amount"]),
+        None if before is None else Snapshot(Decimal(before["outstanding"]), int(before["at_ms"])),
+        data.get("record_tran_id"),
+    )
+
+
+def others_to_json(others: Others) -> dict[str, Any]:
+    """Plain JSON form of :class:`Others`.
+
+    :param others: what other requests claim.
+    """
+    return {
+        "claimed_ids": sorted(others.claimed_ids),
+        "unclaimed": [{"timestamp_ms": o.timestamp_ms, "amount": str(o.amount), "executed": o.executed}
+                      for o in others.unclaimed],
+    }
+
+
+def others_from_json(data: dict[str, Any]) -> Others:
+    """Rebuild :class:`Others` from :func:`others_to_json`.
+
+    :param data: the dict.
+    """
+    return Others(
+        frozenset(str(i) for i in data.get("claimed_ids") or ()),
+        tuple(OtherRequest(int(o["timestamp_ms"]), Decimal(o["amount"]), bool(o["executed"]))
+              for o in data.get("unclaimed") or ()),
+    )
+
+
+class RepayEvidenceTrigger(BaseTrigger):
+    """Fires ``{"status": "decided" | "deadline" | "error", "waiting": {...}, "detail": str}`` once.
+
+    :param binance_credit_conn_id: the credit account's connection.
+    :param sent: :func:`sent_to_json` of the attempt.
+    :param others: :func:`others_to_json` at deferral time.
+    :param waiting: the workflow's ``Waiting.to_json()``, returned in the event.
+    :param horizon_ms: the resend horizon.
+    :param poll_interval: seconds between two looks.
+    """
+
+    def __init__(
+        self,
+        binance_credit_conn_id: str,
+        sent: dict[str, Any],
+        others: dict[str, Any],
+        waiting: dict[str, Any],
+        horizon_ms: int,
+        poll_interval: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.binance_credit_conn_id = binance_credit_conn_id
+        self.sent = dict(sent)
+        self.others = dict(others)
+        self.waiting = dict(waiting)
+        self.horizon_ms = int(horizon_ms)
+        self.poll_interval = float(poll_interval)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and plain kwargs."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "binance_credit_conn_id": self.binance_credit_conn_id,
+                "sent": self.sent,
+                "others": self.others,
+                "waiting": self.waiting,
+                "horizon_ms": self.horizon_ms,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    def _event(self, status: str, detail: str) -> TriggerEvent:
+        return TriggerEvent({"status": status, "waiting": self.waiting, "detail": detail})
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll the evidence until it is decisive or the deadline passes."""
+        from airflow_binance_loan.hooks.credit import BinanceCreditHook
+
+        try:
+            hook = BinanceCreditHook(self.binance_credit_conn_id)
+            try:
+                config = await hook.aconnection_config()
+            except Exception:
+                # dag.test's in-line runner has no async connection lookup for DB connections.
+                config = hook.connection_config()
+            client = hook.client_from_config(config)
+            sent, others = sent_from_json(self.sent), others_from_json(self.others)
+        except Exception as exc:
+            yield self._event("error", f"{type(exc).__name__}: {exc}")
+            return
+        deadline = float(self.waiting["deadline"])
+        while True:
+            verdict = await asyncio.to_thread(examine, client, sent, others=others, horizon_ms=self.horizon_ms)
+            if verdict.outcome != "unknown":
+                yield self._event("decided", verdict.detail)
+                return
+            if time.time() >= deadline:
+                yield self._event("deadline", verdict.detail)
+                return
+            self.log.info("Repay attempt %s: %s; looking again in %.1f s", self.waiting.get("attempt"),
+                          verdict.detail, self.poll_interval)
+            await asyncio.sleep(self.poll_interval)
