@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
 	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]"
+	# The editable build leaves an egg-info in the tree; seen from the repo root it would register the
+	# provider's plugin twice (Airflow warns "already registered"). The installed dist-info is what counts.
+	rm -rf airflow_provider_binance_loan.egg-info
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -52,8 +52,18 @@ def get_provider_info() -> dict[str, Any]:
                 "conn-fields": {
                     "key_type": {
                         "label": "Key type",
-                        "description": "hmac, rsa or ed25519. Leave empty to detect it from the key.",
-                        "schema": {"type": ["string", "null"], "enum": ["hmac", "rsa", "ed25519", None]},
+                        "description": "Which kind of key the secret field holds; detected from the key when "
+                        "left on the first choice.",
+                        "schema": {
+                            "type": ["string", "null"],
+                            "enum": [None, "hmac", "rsa", "ed25519"],
+                            "values_display": {
+                                "null": "Detect from the key",
+                                "hmac": "HMAC (secret key)",
+                                "rsa": "RSA (PKCS#8 private key)",
+                                "ed25519": "Ed25519 (PKCS#8 private key)",
+                            },
+                        },
                     },
                     "private_key_passphrase": {
                         "label": "Private key passphrase",
@@ -81,8 +91,8 @@ def get_provider_info() -> dict[str, Any]:
                     "max_weight_wait": {
                         "label": "Max wait for request weight (s)",
                         "description": "Longest a call waits for Binance's per-minute weight budget before "
-                        "failing with a rate-limit error. Default 150.",
-                        "schema": {"type": ["number", "null"], "minimum": 0, "maximum": 3600},
+                        "failing with a rate-limit error.",
+                        "schema": {"type": ["number", "null"], "default": 150, "minimum": 0, "maximum": 3600},
                     },
                     "weight_window_seconds": {
                         "label": "Weight window (s)",

@@ -4,6 +4,12 @@
 Repays every Binance Institutional Loan risk unit's outstanding liabilities at 18:00 on the last
 day of each month (the schedule and its timezone are the two constants at the top of this file).
 
+**Safe to switch on.** Unpausing never settles a past slot: the timetable's next run is the next
+18:00 on a month's last day. A scheduled run that starts more than `LATE_GRACE` (15 min) after its
+slot (the scheduler was down) does not settle on its own: **check_slot** fails, which alerts, and
+says what to do (trigger the DAG manually to settle now).
+
+0. **check_slot** — the late-slot rule above (manual runs always proceed).
 1. **read_liabilities** — one `ltv-details` call with the *parent* connection (param `parent_conn_id`);
    a JSON snapshot (amounts as decimal strings) of every unit's LTV and liabilities.
 2. **build_plan** — one repay per (risk unit, asset) whose outstanding exceeds `threshold`. The amount is
@@ -12,8 +18,11 @@ day of each month (the schedule and its timezone are the two constants at the to
 3. **repay** — `RiskUnitRepayOperator`, mapped once per plan item, in pool `binance_loan_repay`, each
    with the unit's credit-account connection (repay must be signed by the credit account).
 4. **report** — runs even when repays failed (`all_done`): re-reads `ltv-details`, logs a table
-   (before, requested, repaid, transaction id, status, after, LTV before/after) and **fails the run**
-   naming each unit/asset that still owes more than `tolerance`, how much, and why.
+   (before, requested, repaid, transaction id, status, after, LTV before/after), writes it as
+   Markdown, CSV and JSON to `report_location` (any `ObjectStoragePath` URL; default the Variable
+   `binance_loan_report_location`, else `$AIRFLOW_HOME/binance_settlement_reports`), and **fails the run**
+   naming each unit/asset that still owes more than `tolerance`, how much, and why (a failed repay's
+   own reason, e.g. insufficient balance, is carried into the report).
 
 **Which connection repays which unit** — first match wins:
 
@@ -24,8 +33,6 @@ day of each month (the schedule and its timezone are the two constants at the to
 **Pool** — create it once: `airflow pools set binance_loan_repay 8 "Binance loan repay concurrency"`
 (`airflow dags test` ignores pools).
 
-Set the environment variable `BINANCE_SETTLEMENT_REPORT_FILE` (and/or `BINANCE_SETTLEMENT_REPORT_JSON`)
-to also write the rendered table (and its JSON) to a file, e.g. for the demo.
 """
 
 from __future__ import annotations
@@ -35,9 +42,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow.sdk import DAG, CronTriggerTimetable, Param, TriggerRule, task
+from airflow.sdk import DAG, Param, TriggerRule, task
 
 from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
+from airflow_binance_loan.timetables import PunctualCronTimetable
 
 # The helper package lives next to this file. Airflow puts the DAGs folder (or bundle) on sys.path;
 # an ad-hoc DagBag(dag_folder=...) or a plain `python dags/<file>.py` does not.
@@ -50,6 +58,8 @@ from binance_settlement_lib.money import DECIMAL_PATTERN  # noqa: E402
 # --- When: 18:00 on the last day of every month (cron "L"), in this timezone (DST handled). ---------
 SETTLEMENT_CRON = "0 18 L * *"
 SETTLEMENT_TIMEZONE = "UTC"
+# A scheduled run starting later than this after its slot waits for a person (see check_slot).
+LATE_GRACE = timedelta(minutes=15)
 
 # --- Pool sizing ------------------------------------------------------------------------------------
 # Repay costs 3000 UID weight per *credit account* (= 60 repays/min per account), so distinct units
@@ -59,8 +69,7 @@ SETTLEMENT_TIMEZONE = "UTC"
 REPAY_POOL = "binance_loan_repay"
 REPAY_POOL_SLOTS_RECOMMENDED = 8
 
-REPORT_FILE_ENV = "BINANCE_SETTLEMENT_REPORT_FILE"
-REPORT_JSON_ENV = "BINANCE_SETTLEMENT_REPORT_JSON"
+REPORT_LOCATION_VARIABLE = "binance_loan_report_location"
 DAG_ID = "binance_month_end_settlement"
 
 
@@ -80,9 +89,25 @@ def _repay_states(ti: Any, count: int) -> list[str | None]:
     return states
 
 
+def _report_folder(location: str) -> Any:
+    """Where report files go: the param, else the Variable, else a folder under AIRFLOW_HOME."""
+    from airflow.sdk import ObjectStoragePath, Variable
+
+    location = location.strip() or (Variable.get(REPORT_LOCATION_VARIABLE, default=None) or "").strip()
+    if not location:
+        home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
+        location = "file://" + os.path.join(home, "binance_settlement_reports")
+    return ObjectStoragePath(location)
+
+
+def _safe(run_id: str) -> str:
+    """A run id as one path segment (':' and '+' are awkward in some object stores)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)
+
+
 with DAG(
     dag_id=DAG_ID,
-    schedule=CronTriggerTimetable(SETTLEMENT_CRON, timezone=SETTLEMENT_TIMEZONE),
+    schedule=PunctualCronTimetable(SETTLEMENT_CRON, timezone=SETTLEMENT_TIMEZONE),
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -116,10 +141,28 @@ with DAG(
         ),
         "repay_from": Param(
             None, type=["null", "string"], enum=[None, "MARGIN", "SPOT"], title="Repay from",
-            description="Wallet to repay from; empty = Binance's default (MARGIN).",
+            values_display={"null": "Binance's default (MARGIN)", "MARGIN": "Margin wallet", "SPOT": "Spot wallet"},
+            description="Wallet to repay from.",
+        ),
+        "report_location": Param(
+            "", type="string", title="Report location",
+            description="Folder URL for the report files (Markdown, CSV, JSON), e.g. s3://bucket/settlements. "
+            f"Empty: the Variable {REPORT_LOCATION_VARIABLE}, else $AIRFLOW_HOME/binance_settlement_reports.",
         ),
     },
 ) as dag:
+
+    @task
+    def check_slot(dag_run: Any = None) -> str:
+        """A scheduled run that starts late does not settle on its own (fails, which alerts)."""
+        from airflow.sdk.exceptions import AirflowFailException
+        from binance_settlement_lib.schedule import late_slot_problem
+
+        slot = dag_run.logical_date or dag_run.run_after
+        problem = late_slot_problem(str(dag_run.run_type), slot, datetime.now(UTC), LATE_GRACE)
+        if problem:
+            raise AirflowFailException("Not settling: " + problem)
+        return f"{dag_run.run_type} run for slot {slot}: proceeding"
 
     @task
     def read_liabilities(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,14 +199,13 @@ with DAG(
         """Re-read ltv-details, log the before/after table, fail if anything still owes > tolerance."""
         import json
         import logging
-        import os
-        from pathlib import Path
 
         from airflow.sdk.exceptions import AirflowException
         from binance_settlement_lib.plan import units_to_json
-        from binance_settlement_lib.report import build_report, render_report
+        from binance_settlement_lib.report import build_report, render_csv, render_markdown, render_report
 
         from airflow_binance_loan.hooks.credit import BinanceCreditHook
+        from airflow_binance_loan.operators.repay import FAILURE_XCOM_KEY
 
         log = logging.getLogger("binance_settlement")
         before = ti.xcom_pull(task_ids="read_liabilities")
@@ -180,19 +222,28 @@ with DAG(
         except Exception:
             log.exception("Could not re-read ltv-details after the repayments")
             after = None
+        errors = [
+            ti.xcom_pull(task_ids="repay", map_indexes=i, key=FAILURE_XCOM_KEY) if states[i] == "failed" else None
+            for i in range(len(plan))
+        ]
         data = build_report(before=before, plan=plan, results=results, after=after,
-                            tolerance=params["tolerance"], threshold=params["threshold"], task_states=states)
+                            tolerance=params["tolerance"], threshold=params["threshold"], task_states=states,
+                            errors=errors)
         text = render_report(data)
         log.info("\n%s", text)
-        if os.environ.get(REPORT_FILE_ENV):
-            Path(os.environ[REPORT_FILE_ENV]).write_text(text + "\n", encoding="utf-8")
-        if os.environ.get(REPORT_JSON_ENV):
-            Path(os.environ[REPORT_JSON_ENV]).write_text(json.dumps(data, indent=2), encoding="utf-8")
+        folder = _report_folder(params["report_location"]) / DAG_ID / _safe(ti.run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, content in (("report.txt", text + "\n"), ("report.md", render_markdown(data)),
+                              ("report.csv", render_csv(data)), ("report.json", json.dumps(data, indent=2))):
+            (folder / name).write_text(content, encoding="utf-8")
+        log.info("Report written to %s (report.md, report.csv, report.json)", folder)
         if data["failures"]:
             raise AirflowException("Settlement incomplete: " + "; ".join(data["failures"]))
         return data
 
+    slot = check_slot()
     units = read_liabilities()
+    slot >> units
     plan = build_plan(units)
     repay = RiskUnitRepayOperator.partial(
         task_id="repay",

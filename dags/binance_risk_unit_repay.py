@@ -5,8 +5,14 @@ Trigger with the form: risk unit, asset, amount (a decimal or `outstanding`), wa
 connection. **Dry run is on by default**: the task resolves and logs the amount and sends nothing.
 Untick *Dry run* to repay for real.
 
+* **Connection**: empty means the convention `binance_credit_<groupId>`.
+* **Repeats are refused**: before a real repay, **guard** looks for a REPAY record of the same unit and
+  asset (and the same amount, for a fixed amount) in the last `REPEAT_WINDOW_MINUTES` (60) minutes; if
+  there is one, the run fails naming it, unless *I mean to repay again* is ticked. (Each run has its
+  own journal, so two runs of a fixed amount would otherwise repay twice.)
+
 The repay task is `RiskUnitRepayOperator`, templated from the params; `dry_run` is not a template
-field, so the small `mode` task turns the param into the one-element list the repay is expanded over
+field, so **guard** also turns the param into the one-element list the repay is expanded over
 (the task shows as `repay [0]`). Its XCom `return_value` holds the exact result (decimal strings).
 """
 
@@ -24,6 +30,8 @@ ASSETS = ["USDT", "USDC"]
 #: A decimal > 0 with at most 8 decimals, or the literal "outstanding".
 AMOUNT_PATTERN = r"^(outstanding|(?=[0-9.]*[1-9])[0-9]+(\.[0-9]{1,8})?)$"
 CAP_PATTERN = r"^(?=[0-9.]*[1-9])[0-9]+(\.[0-9]{1,8})?$"
+#: How far back guard looks for a repay that the requested one would repeat.
+REPEAT_WINDOW_MINUTES = 60
 
 with DAG(
     dag_id=DAG_ID,
@@ -34,29 +42,37 @@ with DAG(
     tags=["binance", "loan", "manual"],
     params={
         "group_id": Param(
-            type="integer", minimum=1, title="Risk unit (groupId)",
-            description="The risk unit to repay, as shown by ltv-details.",
+            # exclusiveMinimum, not minimum: the form's number field would silently turn -1 into 1.
+            type="integer", exclusiveMinimum=0, title="Risk unit (groupId)",
+            description="The risk unit to repay, as shown by ltv-details (a positive whole number).",
         ),
         "asset": Param(
             "USDT", type="string", enum=ASSETS, title="Asset", description="Liability asset to repay.",
         ),
         "amount": Param(
             "outstanding", type="string", pattern=AMOUNT_PATTERN, title="Amount",
-            description='A decimal such as 1000.5 (at most 8 decimals), or "outstanding" for the unit\'s '
-            "current principal + interest, read just before repaying.",
+            description='A decimal such as 1000.5 (greater than 0, digits and at most one point, at most 8 '
+            'decimals, no exponent), or "outstanding" for the unit\'s current principal + interest, read just '
+            "before repaying.",
         ),
         "repay_from": Param(
             None, type=["null", "string"], enum=[None, "MARGIN", "SPOT"], title="Repay from",
-            values_display={"MARGIN": "Margin wallet (Binance default)", "SPOT": "Spot wallet"},
-            description="Empty = Binance's default (MARGIN).",
+            values_display={"null": "Binance's default (MARGIN)", "MARGIN": "Margin wallet", "SPOT": "Spot wallet"},
+            description="The credit account's wallet to repay from.",
         ),
         "dry_run": Param(
             True, type="boolean", title="Dry run",
             description="Resolve and log what would be repaid, send nothing. Untick to repay for real.",
         ),
         "binance_credit_conn_id": Param(
-            "binance_credit_default", type="string", minLength=1, title="Connection",
-            description="The risk unit's credit-account connection (repay must be signed by it).",
+            "", type="string", title="Connection",
+            description="The risk unit's credit-account connection (repay must be signed by it). Empty: "
+            "binance_credit_<groupId>.",
+        ),
+        "repay_again": Param(
+            False, type="boolean", title="I mean to repay again",
+            description=f"Tick only to repay although the same repay was made in the last {REPEAT_WINDOW_MINUTES} "
+            "minutes (the run refuses otherwise).",
         ),
         "max_amount": Param(
             None, type=["null", "string"], pattern=CAP_PATTERN, title="Safety cap",
@@ -66,17 +82,34 @@ with DAG(
 ) as dag:
 
     @task
-    def mode(params: dict[str, Any]) -> list[bool]:
-        """The dry-run flag as the one-element list the repay is expanded over (logged loudly)."""
+    def guard(params: dict[str, Any]) -> list[bool]:
+        """Refuse an accidental repeat of a real repay; return the dry-run flag the repay is expanded over."""
         import logging
+        from datetime import timedelta
 
+        from airflow.sdk.exceptions import AirflowFailException
+        from binance_settlement_lib.manual import connection_of, recent_repeat, repeat_refusal
+
+        from airflow_binance_loan.hooks.credit import BinanceCreditHook
+
+        log = logging.getLogger("binance_risk_unit_repay")
         dry_run = bool(params["dry_run"])
-        logging.getLogger("binance_risk_unit_repay").info(
-            "%s: %s %s on risk unit %s via %s",
-            "DRY RUN (nothing will be sent)" if dry_run else "REAL REPAY",
-            params["amount"], params["asset"], params["group_id"], params["binance_credit_conn_id"],
-        )
-        return [dry_run]
+        conn_id = connection_of(params["group_id"], params["binance_credit_conn_id"])
+        log.info("%s: %s %s on risk unit %s via %s",
+                 "DRY RUN (nothing will be sent)" if dry_run else "REAL REPAY",
+                 params["amount"], params["asset"], params["group_id"], conn_id)
+        if dry_run:
+            return [True]
+        since = datetime.now(UTC) - timedelta(minutes=REPEAT_WINDOW_MINUTES)
+        records = BinanceCreditHook(conn_id).borrow_repay_records(
+            "REPAY", params["group_id"], params["asset"], start_time=int(since.timestamp() * 1000))
+        earlier = recent_repeat(records, params["amount"], params["asset"])
+        if earlier is not None and not params["repay_again"]:
+            raise AirflowFailException(repeat_refusal(earlier, params["group_id"], REPEAT_WINDOW_MINUTES))
+        if earlier is not None:
+            log.warning("Repaying again on purpose ('I mean to repay again' ticked): earlier transaction %s",
+                        earlier.tran_id)
+        return [False]
 
     RiskUnitRepayOperator.partial(
         task_id="repay",
@@ -84,7 +117,7 @@ with DAG(
         asset="{{ params.asset }}",
         amount="{{ params.amount }}",
         repay_from="{{ params.repay_from or '' }}",
-        binance_credit_conn_id="{{ params.binance_credit_conn_id }}",
+        binance_credit_conn_id="{{ params.binance_credit_conn_id or 'binance_credit_' ~ params.group_id }}",
         max_amount="{{ params.max_amount or '' }}",
         deferrable=True,
-    ).expand(dry_run=mode())
+    ).expand(dry_run=guard())

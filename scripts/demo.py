@@ -6,8 +6,9 @@
    JSON built from the demo credentials: ``binance_credit_parent`` plus ``binance_credit_<groupId>``
    per risk unit, all pointing at the sandbox;
 3. runs ``airflow db migrate`` and ``airflow dags test binance_month_end_settlement``;
-4. prints the settlement report (the very table the ``report`` task logs, written to the file named
-   by ``BINANCE_SETTLEMENT_REPORT_FILE``) and the sandbox's final liabilities (``GET /sandbox/state``);
+4. prints the settlement report (the very table the ``report`` task logs, written with its Markdown,
+   CSV and JSON forms to the report location, here ``<home>/reports`` through the Variable
+   ``binance_loan_report_location``) and the sandbox's final liabilities (``GET /sandbox/state``);
 5. stops the sandbox (also on Ctrl-C or error) and removes the temporary home.
 
 The demo state deliberately leaves one risk unit short of funds, so the DAG run is *expected* to
@@ -34,6 +35,8 @@ import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from airflow_binance_loan.client.encoding import format_decimal
 
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "dags"
@@ -138,8 +141,7 @@ def airflow_env(home: Path, url: str) -> dict[str, str]:
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__DAGS_FOLDER=str(DAGS_FOLDER),
         AIRFLOW__CORE__UNIT_TEST_MODE="False",
-        BINANCE_SETTLEMENT_REPORT_FILE=str(home / "settlement_report.txt"),
-        BINANCE_SETTLEMENT_REPORT_JSON=str(home / "settlement_report.json"),
+        AIRFLOW_VAR_BINANCE_LOAN_REPORT_LOCATION=f"file://{home / 'reports'}",
         PYTHONUNBUFFERED="1",
     )
     env.update(connection_env(url))
@@ -192,8 +194,8 @@ def render_liabilities(liabilities: dict[tuple[int, str], dict[str, Decimal]]) -
 
 
 def _fmt(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    # One formatter for money everywhere (its normalize()-based copy rounded past 28 digits).
+    return format_decimal(value)
 
 
 def verify(report: dict[str, Any], state: dict[str, Any], run_failed: bool) -> tuple[list[str], list[str]]:
@@ -269,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
         rc = run_airflow(["dags", "test", DAG_ID], env, home / "dags_test.log")
         say(f"airflow dags test finished: DAG run {'FAILED' if rc else 'succeeded'} (exit code {rc})")
 
-        report_text = home / "settlement_report.txt"
-        report_json = home / "settlement_report.json"
+        folders = sorted((home / "reports" / DAG_ID).glob("*"))
+        report_text = folders[-1] / "report.txt" if folders else home / "missing"
+        report_json = folders[-1] / "report.json" if folders else home / "missing"
         if not report_json.exists():
             print(tail(home / "dags_test.log", 60), file=sys.stderr)
             say("FAILED: the report task did not produce a report")

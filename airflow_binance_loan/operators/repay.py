@@ -8,13 +8,14 @@ help (bad input, a definite refusal by Binance, an unreadable journal).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
 from airflow.sdk import BaseOperator, Context
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.ratelimit import WeightPacer
@@ -42,6 +43,8 @@ from airflow_binance_loan.repayment import (
 )
 
 T = TypeVar("T")
+#: XCom key holding the reason of a failed try (secret-free: built from Binance's answer and the request).
+FAILURE_XCOM_KEY = "failure"
 #: Retrying the same request cannot help: fail the task at once, with the reason.
 FINAL_ERRORS = (InvalidParameterError, ConfigurationError, AuthenticationError, RepayRejectedError,
                 JournalCorruptError, RepaySupersededError)
@@ -157,10 +160,11 @@ class RiskUnitRepayOperator(BaseOperator):
     # -- execution ---------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        workflow = self._workflow(context)
-        if self.dry_run_only:
-            return self._push(context, _final(workflow.dry_run))
-        return self._drive(context, workflow, _final(workflow.start))
+        with _reason_pushed(context):
+            workflow = self._workflow(context)
+            if self.dry_run_only:
+                return self._push(context, _final(workflow.dry_run))
+            return self._drive(context, workflow, _final(workflow.start))
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:
         """Resume after the evidence trigger fired: re-check with the journal, then act.
@@ -168,16 +172,17 @@ class RiskUnitRepayOperator(BaseOperator):
         :param context: the task context.
         :param event: the trigger's event (it carries everything needed; see the trigger's docstring).
         """
-        if not event or "waiting" not in event:
-            raise AirflowFailException(f"resumed without a trigger event ({event!r}); the repay journal decides "
-                                       "on the next try")
-        workflow = self._workflow(context)
-        waiting = Waiting.from_json(event["waiting"])
-        step = _final(workflow.check, waiting)
-        if isinstance(step, Waiting) and event.get("status") == "error":
-            self.log.error("The evidence trigger failed: %s", event.get("detail"))
-            _final(workflow.give_up, step)
-        return self._drive(context, workflow, step)
+        with _reason_pushed(context):
+            if not event or "waiting" not in event:
+                raise AirflowFailException(f"resumed without a trigger event ({event!r}); the repay journal "
+                                           "decides on the next try")
+            workflow = self._workflow(context)
+            waiting = Waiting.from_json(event["waiting"])
+            step = _final(workflow.check, waiting)
+            if isinstance(step, Waiting) and event.get("status") == "error":
+                self.log.error("The evidence trigger failed: %s", event.get("detail"))
+                _final(workflow.give_up, step)
+            return self._drive(context, workflow, step)
 
     def _drive(self, context: Context, workflow: RepayWorkflow, step: Finished | Waiting) -> dict[str, Any]:
         while isinstance(step, Waiting):
@@ -210,6 +215,19 @@ class RiskUnitRepayOperator(BaseOperator):
         ti.xcom_push(key="transaction_id", value=outcome.transaction_id)
         ti.xcom_push(key="repaid_amount", value=outcome.repaid_amount)
         return outcome.to_xcom()
+
+
+@contextmanager
+def _reason_pushed(context: Context) -> Iterator[None]:
+    """On failure, push the reason as XCom ``failure`` (a report downstream can say why); then re-raise."""
+    try:
+        yield
+    except TaskDeferred:
+        raise
+    except Exception as exc:
+        with suppress(Exception):
+            context["ti"].xcom_push(key=FAILURE_XCOM_KEY, value=str(exc)[:2000])
+        raise
 
 
 def _final(call: Callable[..., T], *args: Any) -> T:

@@ -7,6 +7,8 @@ when :func:`build_report` lists failures.
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from typing import Any
 
@@ -52,14 +54,18 @@ def _reason(
     after: str,
     threshold: str | None,
     map_index: int | None,
+    error: str | None = None,
 ) -> str:
     """Why a (unit, asset) still owes money after the run."""
     if planned is None:
         if before > 0:
             return f"not planned: outstanding {fmt(before)} was at or below the threshold {threshold or '?'}"
         return "not planned: the liability appeared after read_liabilities (new borrow or interest)"
-    if result is None:
+    if result is None and error:
+        text = f"repay task {state or 'failed'}: {error}"
+    elif result is None:
         text = f"repay task {state or 'failed'} (no result; see the log of repay[{map_index}])"
+    if result is None:
         cap = planned.get("max_amount")
         if cap is not None and before > parse_amount(cap, "max_amount"):
             text += f"; outstanding {fmt(before)} exceeds this unit's max_amount {cap}"
@@ -91,10 +97,13 @@ def build_report(
     tolerance: str,
     threshold: str | None = None,
     task_states: list[str | None] | None = None,
+    errors: list[str | None] | None = None,
+    approval: str | None = None,
 ) -> dict[str, Any]:
     """JSON-safe report: ``rows`` (all strings but ``settled``), ``failures`` (sentences), ``ok``.
 
-    ``results`` and ``task_states`` are aligned with ``plan`` (map index i ↔ plan[i]); a missing
+    ``results``, ``task_states`` and ``errors`` (the failure reason a repay pushed) are aligned with
+    ``plan`` (map index i ↔ plan[i]); ``approval`` says who approved or rejected the plan. A missing
     result means the repay task instance failed or never ran. A (unit, asset) fails when it still owes
     more than ``tolerance`` afterwards, or when the after-read is missing.
     """
@@ -104,6 +113,8 @@ def build_report(
     results += [None] * (len(plan) - len(results))
     states = list(task_states or [])
     states += [None] * (len(plan) - len(states))
+    reasons = list(errors or [])
+    reasons += [None] * (len(plan) - len(reasons))
     before_idx, after_idx = _index(before), _index(after)
     ltv_before, ltv_after = _ltv(before), _ltv(after)
     planned_at = {(int(p["group_id"]), p["asset"]): i for i, p in enumerate(plan)}
@@ -148,7 +159,8 @@ def build_report(
             failures.append(f"risk unit {group_id} {asset}: outcome unknown: {reason}")
         elif parse_amount(after_text) > limit:
             reason = _reason(planned=item, result=result, state=state,
-                             before=before_amount, after=after_text, threshold=threshold, map_index=i)
+                             before=before_amount, after=after_text, threshold=threshold, map_index=i,
+                             error=reasons[i] if i is not None else None)
             row.update(settled=False, result="STILL OWES", reason=reason)
             failures.append(
                 f"risk unit {group_id} {asset} still owes {after_text} {asset} (tolerance {tolerance}): {reason}"
@@ -161,6 +173,7 @@ def build_report(
         "rows": rows,
         "failures": failures,
         "ok": not failures,
+        "approval": approval,
     }
 
 
@@ -193,3 +206,34 @@ def render_report(report: dict[str, Any]) -> str:
     else:
         out.append("Every risk unit owes at most the tolerance: settlement complete.")
     return "\n".join(out)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """The report as a Markdown table with its verdict (for the approval page and report files)."""
+    head = "| " + " | ".join(header for _, header, _ in COLUMNS) + " | REASON |"
+    align = "|" + "|".join("---:" if right else "---" for _, _, right in COLUMNS) + "|---|"
+    lines = [f"### {report.get('title', REPORT_TITLE)}", "",
+             f"Threshold {report.get('threshold') or '-'}, tolerance {report['tolerance']}.", "", head, align]
+    for row in report["rows"]:
+        cells = [str(row.get(key, "")) for key, _, _ in COLUMNS] + [str(row.get("reason", ""))]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    if report["failures"]:
+        lines.append(f"**NOT SETTLED ({len(report['failures'])}):**")
+        lines += [f"- {text}" for text in report["failures"]]
+    else:
+        lines.append("**Settlement complete**: every risk unit owes at most the tolerance.")
+    if report.get("approval"):
+        lines += ["", f"Approval: {report['approval']}"]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(report: dict[str, Any]) -> str:
+    """One CSV row per (unit, asset), amounts as exact decimal strings."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    keys = [key for key, _, _ in COLUMNS] + ["reason"]
+    writer.writerow(keys)
+    for row in report["rows"]:
+        writer.writerow([row.get(key, "") for key in keys])
+    return out.getvalue()

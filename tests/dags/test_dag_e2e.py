@@ -60,14 +60,21 @@ def connections(url: str, creds: dict[str, dict[str, Any]]) -> dict[str, str]:
 class Run:
     """What dag_runner.py dumped, plus the report files the settlement DAG wrote."""
 
-    def __init__(self, data: dict[str, Any], log: str, report_json: Path, report_text: Path) -> None:
+    def __init__(self, data: dict[str, Any], log: str, reports: Path) -> None:
         self.state: str = data["state"]
         self.log = log
         self.ti_states = {(t["task_id"], t["map_index"]): t["state"] for t in data["task_instances"]}
         self.map_labels = {(t["task_id"], t["map_index"]): t["rendered_map_index"] for t in data["task_instances"]}
         self._xcoms = {(x["task_id"], x["map_index"], x["key"]): x["value"] for x in data["xcoms"]}
-        self.report = json.loads(report_json.read_text()) if report_json.exists() else None
-        self.report_text = report_text.read_text() if report_text.exists() else None
+        folders = sorted(reports.glob(f"{SETTLEMENT}/*"))
+        assert len(folders) <= 1, folders
+        self.report_folder = folders[0] if folders else None
+        self.report = json.loads(self.report_file("report.json")) if folders else None
+        self.report_text = self.report_file("report.txt") if folders else None
+
+    def report_file(self, name: str) -> str:
+        assert self.report_folder is not None
+        return (self.report_folder / name).read_text()
 
     def xcom(self, task_id: str, map_index: int = -1, key: str = "return_value") -> Any:
         return self._xcoms[(task_id, map_index, key)]
@@ -75,15 +82,16 @@ class Run:
 
 def run_dag(env: dict[str, str], sandbox: SandboxServer, creds: dict[str, dict[str, Any]], tmp_path: Path,
             dag_id: str, conf: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None) -> Run:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / "run.json"
-    report_json, report_text = tmp_path / "report.json", tmp_path / "report.txt"
+    reports = tmp_path / "reports"
     full_env = {**env, **connections(sandbox.url, creds), **(extra_env or {}),
-                "BINANCE_SETTLEMENT_REPORT_JSON": str(report_json), "BINANCE_SETTLEMENT_REPORT_FILE": str(report_text)}
+                "AIRFLOW_VAR_BINANCE_LOAN_REPORT_LOCATION": f"file://{reports}"}
     proc = subprocess.run([sys.executable, str(RUNNER), dag_id, str(out), json.dumps(conf or {})], env=full_env,
                           capture_output=True, text=True, timeout=240)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-5000:]
-    return Run(json.loads(out.read_text()), log, report_json, report_text)
+    return Run(json.loads(out.read_text()), log, reports)
 
 
 def outstanding(state: dict[str, Any]) -> dict[tuple[int, str], Decimal]:
@@ -145,6 +153,11 @@ def test_settlement_repays_each_unit_once_and_fails_on_the_short_unit(
     rows = {(r["group_id"], r["asset"]): r for r in run.report["rows"]}
     assert rows[("10003", "USDC")]["repaid"] == "750000.12345678"
     assert rows[("10004", "USDT")]["after"] == "60041.15"
+    # The same report as Markdown and CSV, through ObjectStoragePath (a local folder here).
+    markdown, csv_text = run.report_file("report.md"), run.report_file("report.csv")
+    assert "| 10004 | USDT | 100041.65 | 100041.65 | 40000.5 |" in markdown and "**NOT SETTLED (1):**" in markdown
+    assert csv_text.splitlines()[0].startswith("group_id,asset,before,requested,repaid,transaction_id")
+    assert "10003,USDC,750000.12345678,750000.12345678,750000.12345678," in csv_text
 
 
 def test_settlement_succeeds_with_funds_and_honours_connection_precedence(
@@ -176,12 +189,11 @@ def test_manual_dry_run_changes_nothing(
     airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
 ) -> None:
     before = sandbox.state.snapshot()
-    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, MANUAL,
-                  {"group_id": 10002, "binance_credit_conn_id": "binance_credit_10002"})
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, MANUAL, {"group_id": 10002})  # conn by convention
     after = sandbox.state.snapshot()
 
     assert run.state == "success", run.log[-3000:]
-    assert run.xcom("mode") == [True]
+    assert run.xcom("guard") == [True]
     result = run.xcom("repay", 0)
     assert result["status"] == "dry_run"
     assert (result["requested_amount"], result["repaid_amount"], result["transaction_id"]) == ("450093.71", "0", None)
@@ -229,3 +241,34 @@ def test_deferred_confirmation_completes_on_the_first_try_under_dag_test(
                                                                                      "1000")
     assert result["record_status"] == "CONFIRM"
     assert sandbox.endpoint_counts["repay"] == 1
+
+
+def test_manual_repeat_is_refused_unless_meant(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    conf = {"group_id": 10001, "asset": "USDC", "amount": "10", "dry_run": False}
+    first = run_dag(airflow_env, sandbox, demo_creds, tmp_path / "1", MANUAL, conf)
+    assert first.state == "success", first.log[-3000:]
+    again = run_dag(airflow_env, sandbox, demo_creds, tmp_path / "2", MANUAL, conf)
+    assert again.state == "failed"
+    assert again.ti_states[("guard", -1)] == "failed"
+    assert "Refusing to repay: risk unit 10001 already had a USDC repay of 10 in the last 60 minutes" in again.log
+    assert len(sandbox.state.snapshot()["records"]) == 1
+    meant = run_dag(airflow_env, sandbox, demo_creds, tmp_path / "3", MANUAL, {**conf, "repay_again": True})
+    assert meant.state == "success", meant.log[-3000:]
+    assert len(sandbox.state.snapshot()["records"]) == 2
+
+
+def test_insufficient_balance_fails_at_once_and_the_report_says_why(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    """One rejected request, no Airflow retries, and the report carries Binance's reason."""
+    sandbox.state.set_balance(10004, "USDT", "0", "MARGIN")
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT)
+    plan = run.xcom("build_plan")
+    short = plan.index(next(p for p in plan if p["group_id"] == 10004))
+    assert run.ti_states[("repay", short)] == "failed"
+    assert sandbox.endpoint_counts["repay"] == len(plan)  # exactly one request for the short unit: no retries
+    (failure,) = run.report["failures"]
+    assert "risk unit 10004 USDT still owes 100041.65" in failure
+    assert "Insufficient balance: Binance refused to repay 100041.65 USDT on risk unit 10004" in failure

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.sdk import CronTriggerTimetable
 from airflow.sdk.exceptions import ParamValidationError
+
+from airflow_binance_loan.timetables import PunctualCronTimetable
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 SETTLEMENT = "binance_month_end_settlement"
@@ -44,7 +45,7 @@ def test_zero_import_errors_and_both_dags(dagbag: DagBag) -> None:
 
 def test_settlement_schedule_is_last_day_of_month(dagbag: DagBag) -> None:
     dag = dagbag.dags[SETTLEMENT]
-    assert isinstance(dag.timetable, CronTriggerTimetable)
+    assert isinstance(dag.timetable, PunctualCronTimetable)  # never settles a past slot on unpause
     assert dag.timetable.expression == "0 18 L * *"
     assert str(dag.timetable.timezone) == "UTC"
     assert dag.catchup is False
@@ -77,8 +78,10 @@ def test_settlement_params_defaults_and_schema(dagbag: DagBag) -> None:
         "max_amount_per_unit": {},
         "tolerance": "0.01",
         "repay_from": None,
+        "report_location": "",
     }
     schema = {key: dag.params.get_param(key).schema for key in dag.params}
+    assert schema["repay_from"]["values_display"]["null"] == "Binance's default (MARGIN)"  # never a bare "null"
     assert schema["threshold"]["type"] == schema["tolerance"]["type"] == "string"
     assert schema["repay_from"]["enum"] == [None, "MARGIN", "SPOT"]
     ok = validated(dag, connection_map={"10001": "c1"}, max_amount_per_unit={"10001": "5000.5"}, repay_from="SPOT")
@@ -94,7 +97,8 @@ def test_settlement_params_defaults_and_schema(dagbag: DagBag) -> None:
 
 def test_settlement_tasks(dagbag: DagBag) -> None:
     dag = dagbag.dags[SETTLEMENT]
-    assert set(dag.task_ids) == {"read_liabilities", "build_plan", "repay", "report"}
+    assert set(dag.task_ids) == {"check_slot", "read_liabilities", "build_plan", "repay", "report"}
+    assert dag.get_task("read_liabilities").upstream_task_ids == {"check_slot"}
     repay = dag.get_task("repay")
     assert repay.partial_kwargs["pool"] == "binance_loan_repay"
     assert repay.partial_kwargs["retries"] == 2
@@ -115,9 +119,12 @@ def test_manual_params_defaults(dagbag: DagBag) -> None:
         "amount": "outstanding",
         "repay_from": None,
         "dry_run": True,
-        "binance_credit_conn_id": "binance_credit_default",
+        "binance_credit_conn_id": "",  # empty: the binance_credit_<groupId> convention
         "max_amount": None,
+        "repay_again": False,
     }
+    assert dag.params.get_param("repay_from").schema["values_display"]["null"] == "Binance's default (MARGIN)"
+    assert "minimum" not in dag.params.get_param("group_id").schema  # the form would clamp -1 to 1 silently
     for key in dag.params:
         assert dag.params.get_param(key).schema.get("title"), key
     assert dag.params.get_param("asset").schema["enum"] == ["USDT", "USDC"]
@@ -135,6 +142,7 @@ def test_manual_params_defaults(dagbag: DagBag) -> None:
         {"amount": "all"},
         {"asset": "BTC"},
         {"group_id": 0},
+        {"group_id": -1},
         {"group_id": "10001"},
         {"repay_from": "FUTURES"},
         {"max_amount": "0.000000001"},
@@ -156,7 +164,9 @@ def test_manual_repay_is_templated_from_params(dagbag: DagBag) -> None:
     repay = dagbag.dags[MANUAL].get_task("repay")
     assert repay.partial_kwargs["group_id"] == "{{ params.group_id }}"
     assert repay.partial_kwargs["amount"] == "{{ params.amount }}"
-    assert repay.upstream_task_ids == {"mode"}
+    assert repay.partial_kwargs["binance_credit_conn_id"] == (
+        "{{ params.binance_credit_conn_id or 'binance_credit_' ~ params.group_id }}")
+    assert repay.upstream_task_ids == {"guard"}
 
 
 PARSE_PROBE = r"""

@@ -124,3 +124,16 @@ def test_plain_layers_do_not_import_airflow(package):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_form_never_shows_a_bare_null_and_shows_its_defaults(conn_type):
+    """Every choice that can be empty has a label for it; every default the hook applies is shown."""
+    from airflow_binance_loan.client.ratelimit import DEFAULT_MAX_WAIT_SECONDS
+
+    fields = conn_type["conn-fields"]
+    for name, field in fields.items():
+        schema = field["schema"]
+        if None in schema.get("enum", ()):
+            assert schema["values_display"]["null"] and schema["values_display"]["null"] != "null", name
+    assert fields["key_type"]["schema"]["values_display"]["null"] == "Detect from the key"
+    assert fields["max_weight_wait"]["schema"]["default"] == DEFAULT_MAX_WAIT_SECONDS
