@@ -7,6 +7,7 @@ exposes the client's methods under Airflow's hook conventions.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -41,6 +42,8 @@ from airflow_binance_loan.exceptions import (
 from airflow_binance_loan.hooks.connection_config import ConnectionConfig, config_from_connection
 
 CLOCK_WARNING_MS = 1000
+#: Extras that are secrets (masked in logs); the others (key type, timeouts) are plain settings.
+SECRET_EXTRAS = ("private_key_passphrase",)
 
 
 class BinanceCreditHook(BaseHook):
@@ -90,8 +93,28 @@ class BinanceCreditHook(BaseHook):
             password=conn.password,
             host=conn.host,
             port=conn.port,
-            extra=conn.extra_dejson or {},
+            extra=self._extra_of(conn),
         )
+
+    def _extra_of(self, conn: Any) -> dict[str, Any]:
+        """The extras, masking only what is secret.
+
+        ``Connection.extra_dejson`` registers *every* string extra as a secret, so "ed25519" would print
+        as *** in every log and "hmac" makes each task log start with "Skipping masking for a secret as
+        it's too short". The password and the raw extra text are masked by Airflow already.
+        """
+        from airflow.sdk.log import mask_secret
+
+        try:
+            extra = json.loads(conn.extra) if conn.extra else {}
+        except ValueError:
+            raise ConfigurationError(f"connection {self.binance_credit_conn_id!r}: extra is not valid JSON") from None
+        if not isinstance(extra, dict):
+            raise ConfigurationError(f"connection {self.binance_credit_conn_id!r}: extra must be a JSON object")
+        for name in SECRET_EXTRAS:
+            if extra.get(name):
+                mask_secret(str(extra[name]), name)
+        return extra
 
     def client_from_config(self, config: ConnectionConfig) -> LoanClient:
         try:

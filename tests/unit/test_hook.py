@@ -227,3 +227,23 @@ def test_hook_metadata():
     assert BinanceCreditHook.default_conn_name == "binance_credit_default"
     assert BinanceCreditHook.conn_name_attr == "binance_credit_conn_id"
     assert BinanceCreditHook.hook_name == "Binance Institutional Loan"
+
+
+def test_only_secret_extras_are_masked_in_logs(monkeypatch, fake_clock, encrypted_ed25519_pem, passphrase, caplog):
+    """extra_dejson would mask every string extra ("ed25519" → ***) and warn about "hmac" in every task log."""
+    from airflow.sdk.log import _secrets_masker
+
+    set_conn(monkeypatch, password=encrypted_ed25519_pem,
+             extra={"key_type": "ed25519", "private_key_passphrase": passphrase, "proxy": ""})
+    with caplog.at_level("WARNING"):
+        config = make_hook(fake_clock).connection_config()
+    assert config.key_type == "ed25519"
+    masker = _secrets_masker()
+    assert masker.redact(f"key ed25519 with {passphrase}") == "key ed25519 with ***"
+    assert "Skipping masking" not in caplog.text
+
+
+def test_extra_that_is_not_an_object_is_a_clear_configuration_error(monkeypatch, fake_clock):
+    set_conn(monkeypatch, extra=["not", "an", "object"])
+    with pytest.raises(ConfigurationError, match="extra must be a JSON object"):
+        make_hook(fake_clock).connection_config()
