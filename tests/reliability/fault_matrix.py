@@ -132,19 +132,21 @@ class TIResult:
 class Harness:
     """One run: a sandbox on virtual time, a journal store, and task instances run through their tries."""
 
-    def __init__(self, store: MemoryJournalStore, timeout: float = 5.0, clock_skew: float = 0.0) -> None:
+    def __init__(self, store: MemoryJournalStore, timeout: float = 5.0, clock_skew: float = 0.0,
+                 operator_options: dict[str, Any] | None = None) -> None:
         self.clock = VirtualClock()
         self.server = SandboxServer(load_state("demo"), admin=True, clock=SandboxClock(source=self.clock.time))
         self.store = store
         self.timeout = timeout
         self.client_clock: Any = SkewedClock(self.clock, clock_skew) if clock_skew else self.clock
         self.pacer = WeightPacer(self.client_clock, window_seconds=60)
+        self.operator_options = operator_options or {}
 
     def operator(self, ti: TaskInstance) -> RiskUnitRepayOperator:
         return RiskUnitRepayOperator(
             task_id=ti.task_id, group_id=ti.unit, asset=ti.asset, amount=ti.amount,
             binance_credit_conn_id=conn_id(ACCOUNTS[ti.unit]),
-            journal_store=self.store, clock=self.client_clock, pacer=self.pacer,
+            journal_store=self.store, clock=self.client_clock, pacer=self.pacer, **self.operator_options,
         )
 
     def run_try(self, ti: TaskInstance, try_number: int, result: TIResult) -> str:
@@ -412,9 +414,9 @@ def judge(name: str, seed: int, results: list[TIResult], records: dict[tuple[int
     return RunResult(name, seed, outcome, duplicate, lost, bool(wrong), detail)
 
 
-def run_once(fault: Fault, seed: int) -> RunResult:
+def run_once(fault: Fault, seed: int, operator_options: dict[str, Any] | None = None) -> RunResult:
     store = KillAt(fault.kill_on, fault.keep_write) if fault.kill_on else fault.store()
-    harness = Harness(store, fault.timeout, fault.clock_skew)
+    harness = Harness(store, fault.timeout, fault.clock_skew, operator_options)
     harness.server.start()
     try:
         with connections(harness.server.url, fault.timeout):
@@ -442,12 +444,13 @@ class Summary:
     details: list[str] = field(default_factory=list)
 
 
-def run_matrix(runs_per_fault: int, faults: tuple[Fault, ...] = FAULTS) -> list[Summary]:
+def run_matrix(runs_per_fault: int, faults: tuple[Fault, ...] = FAULTS,
+               operator_options: dict[str, Any] | None = None) -> list[Summary]:
     summaries = []
     for fault in faults:
         summary = Summary(fault.name)
         for seed in range(runs_per_fault):
-            result = run_once(fault, seed)
+            result = run_once(fault, seed, operator_options)
             summary.runs += 1
             summary.successes += result.outcome == "success"
             summary.clear_failures += result.outcome == "clear_failure"
