@@ -15,9 +15,14 @@ says what to do (trigger the DAG manually to settle now).
 2. **build_plan** — one repay per (risk unit, asset) whose outstanding exceeds `threshold`. The amount is
    `"outstanding"`: the repay task re-reads it just before repaying, so interest accrued meanwhile is
    included. `max_amount_per_unit` caps a unit (a larger outstanding fails that repay before sending).
-3. **repay** — `RiskUnitRepayOperator`, mapped once per plan item, in pool `binance_loan_repay`, each
+3. **approve** — four eyes: when any repay, or any asset's total, exceeds `approval_threshold`
+   (1,000,000), the run waits for a second person in the Airflow UI (*Required actions*: the plan as a
+   table with totals per asset) to Approve or Reject; no decision within `approval_timeout_minutes`
+   (240) counts as Reject. Rejected or timed out: nothing is repaid and the report says so and who
+   decided. Below the threshold the step approves itself and says why.
+4. **repay** — `RiskUnitRepayOperator`, mapped once per plan item, in pool `binance_loan_repay`, each
    with the unit's credit-account connection (repay must be signed by the credit account).
-4. **report** — runs even when repays failed (`all_done`): re-reads `ltv-details`, logs a table
+5. **report** — runs even when repays failed (`all_done`): re-reads `ltv-details`, logs a table
    (before, requested, repaid, transaction id, status, after, LTV before/after), writes it as
    Markdown, CSV and JSON to `report_location` (any `ObjectStoragePath` URL; default the Variable
    `binance_loan_report_location`, else `$AIRFLOW_HOME/binance_settlement_reports`), and **fails the run**
@@ -53,6 +58,7 @@ _DAGS_DIR = os.path.dirname(os.path.abspath(__file__))
 if _DAGS_DIR not in sys.path:
     sys.path.append(_DAGS_DIR)
 
+from binance_settlement_lib.approval_operator import PlanApprovalOperator  # noqa: E402
 from binance_settlement_lib.money import DECIMAL_PATTERN  # noqa: E402
 
 # --- When: 18:00 on the last day of every month (cron "L"), in this timezone (DST handled). ---------
@@ -144,6 +150,15 @@ with DAG(
             values_display={"null": "Binance's default (MARGIN)", "MARGIN": "Margin wallet", "SPOT": "Spot wallet"},
             description="Wallet to repay from.",
         ),
+        "approval_threshold": Param(
+            "1000000", type="string", pattern=DECIMAL_PATTERN, title="Four-eyes threshold",
+            description="A second person must approve the plan when any repay, or any asset's total, exceeds "
+            "this amount (decimal string).",
+        ),
+        "approval_timeout_minutes": Param(
+            240, type="number", exclusiveMinimum=0, title="Approval timeout (minutes)",
+            description="Without a decision by then, the plan counts as rejected and nothing is repaid.",
+        ),
         "report_location": Param(
             "", type="string", title="Report location",
             description="Folder URL for the report files (Markdown, CSV, JSON), e.g. s3://bucket/settlements. "
@@ -201,6 +216,7 @@ with DAG(
         import logging
 
         from airflow.sdk.exceptions import AirflowException
+        from binance_settlement_lib.approval import decision
         from binance_settlement_lib.plan import units_to_json
         from binance_settlement_lib.report import build_report, render_csv, render_markdown, render_report
 
@@ -226,9 +242,10 @@ with DAG(
             ti.xcom_pull(task_ids="repay", map_indexes=i, key=FAILURE_XCOM_KEY) if states[i] == "failed" else None
             for i in range(len(plan))
         ]
+        approved, approval = decision(ti.xcom_pull(task_ids="approve")) if plan else (True, None)
         data = build_report(before=before, plan=plan, results=results, after=after,
                             tolerance=params["tolerance"], threshold=params["threshold"], task_states=states,
-                            errors=errors)
+                            errors=errors, approval=approval, approved=approved)
         text = render_report(data)
         log.info("\n%s", text)
         folder = _report_folder(params["report_location"]) / DAG_ID / _safe(ti.run_id)
@@ -241,10 +258,23 @@ with DAG(
             raise AirflowException("Settlement incomplete: " + "; ".join(data["failures"]))
         return data
 
+    @task
+    def approved_plan(plan: list[dict[str, Any]], approval: dict[str, Any] | None) -> list[dict[str, Any]]:
+        """The plan if approved (or approval was not needed), else nothing: the repays do not run."""
+        import logging
+
+        from binance_settlement_lib.approval import decision
+
+        approved, sentence = decision(approval)
+        logging.getLogger("binance_settlement").info("Approval: %s", sentence)
+        return plan if approved else []
+
     slot = check_slot()
     units = read_liabilities()
     slot >> units
     plan = build_plan(units)
+    approve = PlanApprovalOperator(task_id="approve")
+    plan >> approve
     repay = RiskUnitRepayOperator.partial(
         task_id="repay",
         pool=REPAY_POOL,
@@ -252,5 +282,5 @@ with DAG(
         retries=2,
         retry_delay=timedelta(minutes=2),
         map_index_template="{{ task.group_id }} {{ task.asset }}",
-    ).expand_kwargs(plan)
-    [units, plan, repay] >> report()
+    ).expand_kwargs(approved_plan(plan, approve.output))
+    [units, plan, approve, repay] >> report()

@@ -38,6 +38,9 @@ from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from demo_approval import APPROVER, RestApprover, approver_env, free_port, start_api_server
+
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "dags"
 DAG_ID = "binance_month_end_settlement"
@@ -253,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGHUP, _terminate)
     home = Path(tempfile.mkdtemp(prefix="binance-loan-demo-"))
     sandbox: subprocess.Popen[str] | None = None
+    api: subprocess.Popen[Any] | None = None
     try:
         say("starting the sandbox (demo state, admin endpoints)")
         sandbox, url = start_sandbox(home / "sandbox.log")
@@ -267,8 +271,26 @@ def main(argv: list[str] | None = None) -> int:
             say("FAILED: airflow db migrate")
             return 2
 
+        port = free_port()
+        env.update(approver_env(port))
+        say(f"airflow api-server on http://127.0.0.1:{port} (the approver's way in)")
+        api = start_api_server(env, home / "api_server.log", _die_with_parent)
+        approver = RestApprover(f"http://127.0.0.1:{port}", home)
+        approver.wait_until_up(api)
+        approver.log_in()
+
         say(f"airflow dags test {DAG_ID}")
-        rc = run_airflow(["dags", "test", DAG_ID], env, home / "dags_test.log")
+        with open(home / "dags_test.log", "w", encoding="utf-8") as log:
+            run = subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", DAG_ID], env=env,  # noqa: S603
+                                   stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            try:
+                run_id = approver.approve_when_asked(DAG_ID, lambda: run.poll() is None)
+                if run_id:
+                    say(f"four eyes: the plan is above the approval threshold; {APPROVER} APPROVED it through "
+                        f"the REST API (PATCH .../taskInstances/approve/-1/hitlDetails, run {run_id})")
+                rc = run.wait(timeout=AIRFLOW_TIMEOUT)
+            finally:
+                stop_process(run)
         say(f"airflow dags test finished: DAG run {'FAILED' if rc else 'succeeded'} (exit code {rc})")
 
         folders = sorted((home / "reports" / DAG_ID).glob("*"))
@@ -311,6 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"demo could not run: {type(exc).__name__}: {exc}")
         return 2
     finally:
+        stop_process(api)
         stop_process(sandbox)
         if sandbox is not None:
             say("sandbox stopped")

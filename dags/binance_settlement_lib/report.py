@@ -99,6 +99,7 @@ def build_report(
     task_states: list[str | None] | None = None,
     errors: list[str | None] | None = None,
     approval: str | None = None,
+    approved: bool = True,
 ) -> dict[str, Any]:
     """JSON-safe report: ``rows`` (all strings but ``settled``), ``failures`` (sentences), ``ok``.
 
@@ -158,9 +159,12 @@ def build_report(
             row.update(settled=False, result="UNKNOWN", reason=reason)
             failures.append(f"risk unit {group_id} {asset}: outcome unknown: {reason}")
         elif parse_amount(after_text) > limit:
-            reason = _reason(planned=item, result=result, state=state,
-                             before=before_amount, after=after_text, threshold=threshold, map_index=i,
-                             error=reasons[i] if i is not None else None)
+            if item is not None and result is None and not approved:
+                reason = f"not repaid: {approval}"
+            else:
+                reason = _reason(planned=item, result=result, state=state,
+                                 before=before_amount, after=after_text, threshold=threshold, map_index=i,
+                                 error=reasons[i] if i is not None else None)
             row.update(settled=False, result="STILL OWES", reason=reason)
             failures.append(
                 f"risk unit {group_id} {asset} still owes {after_text} {asset} (tolerance {tolerance}): {reason}"
@@ -199,6 +203,8 @@ def render_report(report: dict[str, Any]) -> str:
     out += [line(c) for c in cells] or ["(no liabilities before or after the run)"]
     settled = sum(1 for r in rows if r["settled"])
     out.append("")
+    if report.get("approval"):
+        out.append(f"Approval: {report['approval']}")
     out.append(f"Settled {settled}/{len(rows)} (unit, asset) pairs.")
     if report["failures"]:
         out.append(f"NOT SETTLED ({len(report['failures'])}):")

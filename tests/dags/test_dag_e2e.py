@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).resolve().parent / "dag_runner.py"
+RESPONDER = Path(__file__).resolve().parent / "hitl_responder.py"
 SETTLEMENT = "binance_month_end_settlement"
 MANUAL = "binance_risk_unit_repay"
 
@@ -81,16 +82,22 @@ class Run:
 
 
 def run_dag(env: dict[str, str], sandbox: SandboxServer, creds: dict[str, dict[str, Any]], tmp_path: Path,
-            dag_id: str, conf: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None) -> Run:
+            dag_id: str, conf: dict[str, Any] | None = None, extra_env: dict[str, str] | None = None,
+            approval: str | None = None, approver: str = "alice") -> Run:
+    """Run the DAG with dag.test(); ``approval`` (Approve / Reject / timeout) answers its four-eyes step."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     out = tmp_path / "run.json"
     reports = tmp_path / "reports"
     full_env = {**env, **connections(sandbox.url, creds), **(extra_env or {}),
                 "AIRFLOW_VAR_BINANCE_LOAN_REPORT_LOCATION": f"file://{reports}"}
-    proc = subprocess.run([sys.executable, str(RUNNER), dag_id, str(out), json.dumps(conf or {})], env=full_env,
-                          capture_output=True, text=True, timeout=240)
-    log = proc.stdout + proc.stderr
-    assert proc.returncode == 0, log[-5000:]
+    runner = subprocess.Popen([sys.executable, str(RUNNER), dag_id, str(out), json.dumps(conf or {})],
+                              env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if approval is not None:
+        answer = subprocess.run([sys.executable, str(RESPONDER), dag_id, "approve", approval, approver],
+                                env=full_env, capture_output=True, text=True, timeout=180)
+        assert answer.returncode == 0, answer.stdout + answer.stderr
+    log, _ = runner.communicate(timeout=240)
+    assert runner.returncode == 0, log[-5000:]
     return Run(json.loads(out.read_text()), log, reports)
 
 
@@ -111,8 +118,12 @@ def test_settlement_repays_each_unit_once_and_fails_on_the_short_unit(
 ) -> None:
     before = sandbox.state.snapshot()
     owed_before = outstanding(before)
-    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT)
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, approval="Approve")
     after = sandbox.state.snapshot()
+
+    # Four eyes: 1.55M USDT is above the 1M threshold; alice approved, and the report says so.
+    assert run.xcom("approve")["responded_by_user"]["name"] == "alice"
+    assert run.report["approval"].startswith("approved by alice at ")
 
     # The run fails because of the report, and only the report.
     assert run.state == "failed", run.log[-3000:]
@@ -171,7 +182,7 @@ def test_settlement_succeeds_with_funds_and_honours_connection_precedence(
         "AIRFLOW_CONN_SHORT_ALIAS": conn_json(sandbox.url, demo_creds["credit_short"]),
     }
     conf = {"connection_map": {"10004": "short_alias"}, "max_amount_per_unit": {"10002": "500000"}}
-    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, conf, extra)
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, conf, extra, approval="Approve")
 
     assert run.state == "success", run.log[-3000:]
     plan = {(p["group_id"], p["asset"]): p for p in run.xcom("build_plan")}
@@ -264,7 +275,7 @@ def test_insufficient_balance_fails_at_once_and_the_report_says_why(
 ) -> None:
     """One rejected request, no Airflow retries, and the report carries Binance's reason."""
     sandbox.state.set_balance(10004, "USDT", "0", "MARGIN")
-    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT)
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, approval="Approve")
     plan = run.xcom("build_plan")
     short = plan.index(next(p for p in plan if p["group_id"] == 10004))
     assert run.ti_states[("repay", short)] == "failed"
@@ -272,3 +283,27 @@ def test_insufficient_balance_fails_at_once_and_the_report_says_why(
     (failure,) = run.report["failures"]
     assert "risk unit 10004 USDT still owes 100041.65" in failure
     assert "Insufficient balance: Binance refused to repay 100041.65 USDT on risk unit 10004" in failure
+
+
+@pytest.mark.parametrize(("answer", "said"), [("Reject", "rejected by bob at "), ("timeout", "the approval timed out")])
+def test_rejected_or_timed_out_plan_repays_nothing_and_the_report_says_who(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path,
+    answer: str, said: str,
+) -> None:
+    conf = {"approval_timeout_minutes": 0.05}  # 3 s
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, conf, approval=answer, approver="bob")
+    assert run.state == "failed", run.log[-3000:]
+    assert sandbox.state.snapshot()["records"] == []
+    assert "repay" not in sandbox.endpoint_counts
+    assert run.report["approval"].startswith(said)
+    assert all(f"not repaid: {run.report['approval']}" in failure for failure in run.report["failures"])
+    assert len(run.report["failures"]) == 5
+
+
+def test_small_plan_approves_itself_and_says_why(
+    airflow_env: dict[str, str], sandbox: SandboxServer, demo_creds: dict[str, dict[str, Any]], tmp_path: Path
+) -> None:
+    sandbox.state.set_balance(10004, "USDT", "200000", "MARGIN")
+    run = run_dag(airflow_env, sandbox, demo_creds, tmp_path, SETTLEMENT, {"approval_threshold": "5000000"})
+    assert run.state == "success", run.log[-3000:]
+    assert run.report["approval"] == "not needed (no repay and no asset total above 5000000)"

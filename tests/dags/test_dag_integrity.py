@@ -78,6 +78,8 @@ def test_settlement_params_defaults_and_schema(dagbag: DagBag) -> None:
         "max_amount_per_unit": {},
         "tolerance": "0.01",
         "repay_from": None,
+        "approval_threshold": "1000000",
+        "approval_timeout_minutes": 240,
         "report_location": "",
     }
     schema = {key: dag.params.get_param(key).schema for key in dag.params}
@@ -97,8 +99,11 @@ def test_settlement_params_defaults_and_schema(dagbag: DagBag) -> None:
 
 def test_settlement_tasks(dagbag: DagBag) -> None:
     dag = dagbag.dags[SETTLEMENT]
-    assert set(dag.task_ids) == {"check_slot", "read_liabilities", "build_plan", "repay", "report"}
+    assert set(dag.task_ids) == {"check_slot", "read_liabilities", "build_plan", "approve", "approved_plan",
+                                 "repay", "report"}
     assert dag.get_task("read_liabilities").upstream_task_ids == {"check_slot"}
+    assert dag.get_task("approved_plan").upstream_task_ids == {"build_plan", "approve"}
+    assert dag.get_task("approve").defaults == ["Reject"]  # no decision in time = nothing repaid
     repay = dag.get_task("repay")
     assert repay.partial_kwargs["pool"] == "binance_loan_repay"
     assert repay.partial_kwargs["retries"] == 2
@@ -106,7 +111,7 @@ def test_settlement_tasks(dagbag: DagBag) -> None:
     assert repay.partial_kwargs["deferrable"] is True
     report = dag.get_task("report")
     assert report.trigger_rule == "all_done"
-    assert {"repay", "build_plan", "read_liabilities"} <= report.upstream_task_ids
+    assert {"repay", "build_plan", "read_liabilities", "approve"} <= report.upstream_task_ids
     assert "binance_credit_<groupId>" in (dag.doc_md or "")
 
 

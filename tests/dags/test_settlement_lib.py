@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "dags"))
-
 from binance_settlement_lib.plan import build_plan, connection_for, units_to_json
 from binance_settlement_lib.report import build_report, render_report
 
