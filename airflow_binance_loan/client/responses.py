@@ -26,7 +26,6 @@ from airflow_binance_loan.exceptions import (
 )
 
 SERVER_SIDE_CODES = frozenset({-1000, -1001, -1004, -1006, -1007, -1008})
-RETRYABLE_READ_CODES = frozenset({-1000, -1001, -1004, -1006, -1007, -1008})
 DEFAULT_RETRY_AFTER_SECONDS = 60.0
 
 
@@ -98,8 +97,6 @@ def _error_for_code(code: int, msg: str, common: dict[str, Any]) -> BinanceAPIEr
         return InsufficientBalanceError(msg, **common)
     if -27999 <= code <= -27000 or -3999 <= code <= -3000:
         return LoanBusinessError(msg, **common)
-    if -1199 <= code <= -1100:
-        return InvalidRequestError(msg, **common)
     return InvalidRequestError(msg, **common)
 
 

@@ -143,8 +143,6 @@ class BinanceCreditHook(BaseHook):
             self._client = self.client_from_config(self.connection_config())
         return self._client
 
-    get_client = get_conn
-
     # -- API -----------------------------------------------------------------------------------
 
     def repay(
