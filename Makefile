@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv test lint unit demo bench fault-matrix clean
+.PHONY: venv test test-deps lint unit demo bench fault-matrix clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+## System packages pip cannot provide (redis-server for the shared-budget tests); no-op when present.
+test-deps:
+	bash scripts/install_test_deps.sh
+
 ## The test command (CI runs exactly this): lint, type-check, then the whole suite.
-test: venv lint
+test: venv test-deps lint
 	$(BIN)/python -m pytest -q
 
 lint: venv

@@ -100,6 +100,17 @@ def get_provider_info() -> dict[str, Any]:
                         "local sandbox started with --window-seconds.",
                         "schema": {"type": ["number", "null"], "default": 60, "exclusiveMinimum": 0, "maximum": 60},
                     },
+                    "weight_budget": {
+                        "label": "Weight budget shared by",
+                        "description": "Who shares this connection's Binance request-weight budgets. host "
+                        "(default): every process on this machine, through small lock files under the system temp "
+                        "dir. host:/dir: the same, in that directory (e.g. a volume shared by one machine's "
+                        "containers). process: this worker process only. redis://host:6379/0 (or rediss://): every "
+                        "worker on every machine using that Redis; needs the provider's [redis] extra. Choose Redis "
+                        "when workers on several machines (Celery, Kubernetes) share one egress IP.",
+                        "schema": {"type": ["string", "null"], "default": "host",
+                                   "pattern": "^(process|host|host:/.*|rediss?://.+)$"},
+                    },
                 },
             }
         ],

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from airflow_binance_loan.client.budgets import BudgetSpec, BudgetStore, open_budget_store
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock, ServerTime
 from airflow_binance_loan.client.encoding import encode_params, param_text, signature_payload
 from airflow_binance_loan.client.endpoints import SERVER_TIME, WINDOW_SECONDS, Endpoint
-from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key, shared_pacer
+from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key
 from airflow_binance_loan.client.responses import error_from_response, parse_retry_after, parse_success
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from airflow_binance_loan.client.signing import Signer
@@ -67,7 +68,12 @@ def is_loopback_host(host: str) -> bool:
 
 
 class BinanceSession:
-    """Signed, paced, retried calls to one Binance base URL with one API key."""
+    """Signed, paced, retried calls to one Binance base URL with one API key.
+
+    Pacing: ``pacer`` when given; otherwise a pacer on ``budget_store`` (a
+    :class:`~.budgets.BudgetStore`, or a ``weight_budget`` text: ``"process"``, ``"host"``,
+    ``"host:/dir"``, ``"redis://host:port/db"``), by default this process's shared budgets.
+    """
 
     def __init__(
         self,
@@ -82,6 +88,7 @@ class BinanceSession:
         clock: Clock = SYSTEM_CLOCK,
         server_time: ServerTime | None = None,
         pacer: WeightPacer | None = None,
+        budget_store: BudgetStore | BudgetSpec | str | None = None,
         window_seconds: float = WINDOW_SECONDS,
         max_weight_wait_seconds: float | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
@@ -96,9 +103,10 @@ class BinanceSession:
         self.clock = clock
         self.server_time = server_time or ServerTime(clock)
         if pacer is None:
-            pacer = shared_pacer(window_seconds) if clock is SYSTEM_CLOCK else WeightPacer(
-                clock, window_seconds=window_seconds
-            )
+            # The budgets live in the store (default: this process's); the pacer only sleeps on our clock.
+            store = open_budget_store(budget_store) if budget_store is None or isinstance(
+                budget_store, str | BudgetSpec) else budget_store
+            pacer = WeightPacer(clock, store=store, window_seconds=window_seconds)
         self.pacer = pacer
         self.max_weight_wait_seconds = max_weight_wait_seconds
         self.retry_policy = retry_policy

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_binance_loan.client.budgets import HOST, BudgetSpec, parse_budget_spec
 from airflow_binance_loan.client.session import DEFAULT_BASE_URL, check_base_url
 from airflow_binance_loan.client.signing import KEY_TYPES
 from airflow_binance_loan.client.validation import RECV_WINDOW_MAX_MS
@@ -25,6 +26,7 @@ EXTRA_FIELDS = (
     "proxy",
     "max_weight_wait",
     "weight_window_seconds",
+    "weight_budget",
 )
 
 
@@ -42,6 +44,8 @@ class ConnectionConfig:
     proxy: str | None = field(default=None, repr=False)
     max_weight_wait: float | None = None
     weight_window_seconds: float = 60.0
+    # Who shares the weight budgets: "host" (every process of this machine) by default in Airflow.
+    weight_budget: BudgetSpec = HOST
 
     @property
     def connect_timeout(self) -> float:
@@ -84,6 +88,10 @@ def config_from_connection(
     if not 0 < window <= 60:
         raise fail(f"extra weight_window_seconds={window} must be in (0, 60]; Binance uses 60")
     try:
+        weight_budget = parse_budget_spec(extra.get("weight_budget"), field_name="extra weight_budget", default=HOST)
+    except ConfigurationError as exc:
+        raise fail(str(exc)) from None
+    try:
         base_url = check_base_url(_base_url(host, port))
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
@@ -98,6 +106,7 @@ def config_from_connection(
         proxy=_text(extra.get("proxy")),
         max_weight_wait=max_weight_wait,
         weight_window_seconds=window,
+        weight_budget=weight_budget,
     )
 
 

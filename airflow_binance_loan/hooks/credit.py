@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
@@ -114,6 +115,9 @@ class BinanceCreditHook(BaseHook):
         for name in SECRET_EXTRAS:
             if extra.get(name):
                 mask_secret(str(extra[name]), name)
+        budget_password = urlsplit(str(extra.get("weight_budget") or "")).password
+        if budget_password:  # redis://:password@host/0
+            mask_secret(budget_password, "weight_budget")
         return extra
 
     def client_from_config(self, config: ConnectionConfig) -> LoanClient:
@@ -131,6 +135,7 @@ class BinanceCreditHook(BaseHook):
             proxy=config.proxy,
             clock=self._clock,
             pacer=self._pacer,
+            budget_store=config.weight_budget,
             window_seconds=config.weight_window_seconds,
             max_weight_wait_seconds=config.max_weight_wait,
             retry_policy=self._retry_policy,
