@@ -11,6 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow_binance_loan.client.budgets import HOST, BudgetSpec, parse_budget_spec
 from airflow_binance_loan.client.session import DEFAULT_BASE_URL, check_base_url
@@ -111,14 +112,29 @@ def config_from_connection(
 
 
 def _base_url(host: str | None, port: int | None) -> str:
+    """The base URL from the host field (scheme optional, https by default) and the port field.
+
+    A port of 0 or none is "not set" (the UI sends 0 for an empty port). A port that repeats the
+    URL's own (or the scheme's default) changes nothing; one that contradicts it is an error.
+    """
     host = (host or "").strip()
     if not host:
         return DEFAULT_BASE_URL
     if "://" not in host:
         host = "https://" + host
-    if port:
-        host = f"{host.rstrip('/')}:{port}"
-    return host
+    if not port:
+        return host
+    try:
+        parts = urlsplit(host)
+        explicit = parts.port
+    except ValueError:
+        return host  # check_base_url names the problem
+    default = 443 if parts.scheme == "https" else 80
+    if explicit is not None and explicit != port:
+        raise ConfigurationError(f"host {host!r} says port {explicit} but the port field says {port}: keep one")
+    if explicit is not None or port == default:
+        return host
+    return f"{host.rstrip('/')}:{port}"
 
 
 def _text(value: Any) -> str | None:

@@ -247,3 +247,25 @@ def test_extra_that_is_not_an_object_is_a_clear_configuration_error(monkeypatch,
     set_conn(monkeypatch, extra=["not", "an", "object"])
     with pytest.raises(ConfigurationError, match="extra must be a JSON object"):
         make_hook(fake_clock).connection_config()
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "expected"),
+    [
+        ("https://api.binance.com", None, "https://api.binance.com"),
+        ("https://api.binance.com", 0, "https://api.binance.com"),  # what the UI sends for an empty port
+        ("https://api.binance.com", 443, "https://api.binance.com"),
+        ("api.binance.com", 443, "https://api.binance.com"),
+        ("http://127.0.0.1", 8123, "http://127.0.0.1:8123"),
+        ("http://127.0.0.1:8123", 8123, "http://127.0.0.1:8123"),
+    ],
+)
+def test_port_field_is_optional_and_consistent(host, port, expected):
+    config = config_from_connection(conn_id="c", login=API_KEY, password=HMAC_SECRET, host=host, port=port, extra={})
+    assert config.base_url == expected
+
+
+def test_contradicting_port_is_a_clear_error():
+    with pytest.raises(ConfigurationError, match=r"connection 'c'.*says port 8123 but the port field says 9000"):
+        config_from_connection(conn_id="c", login=API_KEY, password=HMAC_SECRET, host="http://127.0.0.1:8123",
+                               port=9000, extra={})
