@@ -37,12 +37,24 @@ unit: venv
 demo: venv
 	$(BIN)/python scripts/demo.py
 
-bench: venv
+bench: venv test-deps
 	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/shared_budget.py --accounts 120 360
 
 fault-matrix: venv
 	$(BIN)/python bench/fault_matrix.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## The real-deployment test tier (CI runs it after `make test`): PostgreSQL, the sandbox, Airflow's
+## api-server, scheduler, dag-processor and triggerer as separate processes on 127.0.0.1, the
+## scenarios through the REST API and CLI, and the UI in Debian's Chromium. Installs what is missing
+## (apt, the e2e extra), stops everything at the end, prints the results folder. See e2e/README.md.
+## `make e2e EXECUTOR=celery`: CeleryExecutor with Redis and two workers instead of LocalExecutor.
+EXECUTOR ?= local
+.PHONY: e2e
+e2e: venv
+	$(BIN)/ruff check e2e
+	EXECUTOR=$(EXECUTOR) bash e2e/run.sh

@@ -37,14 +37,18 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_binance_loan.hooks.credit.BinanceCreditHook",
                 "hook-name": "Binance Institutional Loan",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "extra"],
+                    # The port stays visible: Airflow 3.3's connection list sends port 0 for an empty port,
+                    # which its API refuses as "Bad Request" when testing; a stored port (443) avoids that.
+                    "hidden-fields": ["schema", "extra"],
                     "relabeling": {
                         "host": "Base URL",
+                        "port": "Port (443 for Binance; needed by the list's Test button)",
                         "login": "API key",
                         "password": "Secret key (HMAC) or private key PEM (RSA / Ed25519)",
                     },
                     "placeholders": {
                         "host": "https://api.binance.com",
+                        "port": "443",
                         "login": "API key of the credit account (or the parent account for read-only use)",
                         "password": "HMAC secret, or -----BEGIN PRIVATE KEY----- ...",
                     },

@@ -50,7 +50,10 @@ with DAG(
             "USDT", type="string", enum=ASSETS, title="Asset", description="Liability asset to repay.",
         ),
         "amount": Param(
-            "outstanding", type="string", pattern=AMOUNT_PATTERN, title="Amount",
+            # anyOf, not a bare pattern: a bad amount then reads "is not valid under any of the given schemas"
+            # next to this description, instead of showing the user a regular expression.
+            "outstanding", type="string", anyOf=[{"enum": ["outstanding"]}, {"pattern": AMOUNT_PATTERN}],
+            title="Amount",
             description='A decimal such as 1000.5 (greater than 0, digits and at most one point, at most 8 '
             'decimals, no exponent), or "outstanding" for the unit\'s current principal + interest, read just '
             "before repaying.",
@@ -65,7 +68,7 @@ with DAG(
             description="Resolve and log what would be repaid, send nothing. Untick to repay for real.",
         ),
         "binance_credit_conn_id": Param(
-            "", type="string", title="Connection",
+            None, type=["null", "string"], title="Connection",
             description="The risk unit's credit-account connection (repay must be signed by it). Empty: "
             "binance_credit_<groupId>.",
         ),
@@ -75,7 +78,7 @@ with DAG(
             "minutes (the run refuses otherwise).",
         ),
         "max_amount": Param(
-            None, type=["null", "string"], pattern=CAP_PATTERN, title="Safety cap",
+            None, type=["null", "string"], anyOf=[{"type": "null"}, {"pattern": CAP_PATTERN}], title="Safety cap",
             description="Optional: fail before sending if the amount (or outstanding) exceeds this.",
         ),
     },

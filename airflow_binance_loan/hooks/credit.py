@@ -98,11 +98,12 @@ class BinanceCreditHook(BaseHook):
         )
 
     def _extra_of(self, conn: Any) -> dict[str, Any]:
-        """The extras, masking only what is secret.
+        """The extras, parsed here and masked where they are secret (the passphrase, a Redis password).
 
-        ``Connection.extra_dejson`` registers *every* string extra as a secret, so "ed25519" would print
-        as *** in every log and "hmac" makes each task log start with "Skipping masking for a secret as
-        it's too short". The password and the raw extra text are masked by Airflow already.
+        ``Connection.extra_dejson`` registers every string extra as a secret; this hook does not add to
+        that. (Airflow 3.3's own connection lookup still does, through ``get_uri()``: with ``key_type``
+        set to "hmac" or "rsa" every task log then starts with "Skipping masking for a secret as it's too
+        short"; leave ``key_type`` empty, it is detected from the key.)
         """
         from airflow.sdk.log import mask_secret
 

@@ -124,7 +124,7 @@ def test_manual_params_defaults(dagbag: DagBag) -> None:
         "amount": "outstanding",
         "repay_from": None,
         "dry_run": True,
-        "binance_credit_conn_id": "",  # empty: the binance_credit_<groupId> convention
+        "binance_credit_conn_id": None,  # empty: the binance_credit_<groupId> convention
         "max_amount": None,
         "repay_again": False,
     }
