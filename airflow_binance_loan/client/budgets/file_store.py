@@ -98,49 +98,23 @@ class FileBudgetStore:
     def reserve(
         self, key: str, window: int, weight: int, limit: int, now_ms: float, settle_until_ms: float = 0.0
     ) -> Slot:
-        """See :meth:`BudgetStore.reserve`.
-
-        :param key: the budget's store key.
-        :param window: the caller's window index.
-        :param weight: the request's weight.
-        :param limit: the budget's limit per window.
-        :param now_ms: the caller's server time in ms.
-        :param settle_until_ms: no first entry into a window whose predecessor is full before this.
-        """
+        """See :meth:`BudgetStore.reserve`."""
         return self._update(key, lambda r: apply_reserve(r, window, weight, limit, now_ms, settle_until_ms))
 
     def release(self, key: str, window: int, weight: int) -> None:
-        """See :meth:`BudgetStore.release`.
-
-        :param key: the budget's store key.
-        :param window: the reservation's window.
-        :param weight: the weight to give back.
-        """
+        """See :meth:`BudgetStore.release`."""
         self._update(key, lambda r: apply_release(r, window, weight))
 
     def observe(self, key: str, window: int, server_used: int) -> None:
-        """See :meth:`BudgetStore.observe`.
-
-        :param key: the budget's store key.
-        :param window: the reservation's window.
-        :param server_used: the server's count.
-        """
+        """See :meth:`BudgetStore.observe`."""
         self._update(key, lambda r: apply_observe(r, window, server_used))
 
     def block(self, key: str, until_ms: float) -> None:
-        """See :meth:`BudgetStore.block`.
-
-        :param key: the budget's store key.
-        :param until_ms: end of the block in server ms.
-        """
+        """See :meth:`BudgetStore.block`."""
         self._update(key, lambda r: apply_block(r, until_ms))
 
     def used(self, key: str, window: int) -> int:
-        """See :meth:`BudgetStore.used`.
-
-        :param key: the budget's store key.
-        :param window: the window index.
-        """
+        """See :meth:`BudgetStore.used`."""
         return self._update(key, lambda r: used_in(r, window), write=False)
 
     # -- files -----------------------------------------------------------------------------------

@@ -30,53 +30,27 @@ class MemoryBudgetStore:
     def reserve(
         self, key: str, window: int, weight: int, limit: int, now_ms: float, settle_until_ms: float = 0.0
     ) -> Slot:
-        """See :meth:`BudgetStore.reserve`.
-
-        :param key: the budget's store key.
-        :param window: the caller's window index.
-        :param weight: the request's weight.
-        :param limit: the budget's limit per window.
-        :param now_ms: the caller's server time in ms.
-        :param settle_until_ms: no first entry into a window whose predecessor is full before this.
-        """
+        """See :meth:`BudgetStore.reserve`."""
         with self._lock:
             return apply_reserve(self._record(key), window, weight, limit, now_ms, settle_until_ms)
 
     def release(self, key: str, window: int, weight: int) -> None:
-        """See :meth:`BudgetStore.release`.
-
-        :param key: the budget's store key.
-        :param window: the reservation's window.
-        :param weight: the weight to give back.
-        """
+        """See :meth:`BudgetStore.release`."""
         with self._lock:
             apply_release(self._record(key), window, weight)
 
     def observe(self, key: str, window: int, server_used: int) -> None:
-        """See :meth:`BudgetStore.observe`.
-
-        :param key: the budget's store key.
-        :param window: the reservation's window.
-        :param server_used: the server's count.
-        """
+        """See :meth:`BudgetStore.observe`."""
         with self._lock:
             apply_observe(self._record(key), window, server_used)
 
     def block(self, key: str, until_ms: float) -> None:
-        """See :meth:`BudgetStore.block`.
-
-        :param key: the budget's store key.
-        :param until_ms: end of the block in server ms.
-        """
+        """See :meth:`BudgetStore.block`."""
         with self._lock:
             apply_block(self._record(key), until_ms)
 
     def used(self, key: str, window: int) -> int:
-        """See :meth:`BudgetStore.used`.
-
-        :param key: the budget's store key.
-        :param window: the window index.
-        """
+        """See :meth:`BudgetStore.used`."""
         with self._lock:
             return used_in(self._record(key), window)
 
