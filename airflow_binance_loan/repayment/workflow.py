@@ -41,6 +41,7 @@ from airflow_binance_loan.exceptions import (
     RepayNotConfirmedError,
     RepayOutcomeUnknownError,
     RepayRejectedError,
+    RepaySupersededError,
     RequestIntent,
 )
 from airflow_binance_loan.repayment.journal import Attempt, RepayJournal, RequestEntry
@@ -315,7 +316,7 @@ class RepayWorkflow:
                                            self.request.repay_from, on_send=on_send)
             except ExecutionUnknownError as exc:
                 self.log.warning("Repay outcome unknown (%s); reconciling before anything else", exc)
-                self.journal.update_attempt(number, state="unknown", detail=str(exc)[:300])
+                self._record_after_send(number, "its answer was lost", state="unknown", detail=str(exc)[:300])
                 return self._wait(number, "reconcile")
             except NoLiabilityError as exc:
                 self._rejected(started, exc)
@@ -349,8 +350,9 @@ class RepayWorkflow:
                 # 429/418 after the wait bound, -1021 after a resync: refused before execution.
                 self._rejected(started, exc)
                 raise
-            self.journal.update_attempt(number, state="answered", transaction_id=result.transaction_id,
-                                        answered_amount=format_decimal(result.amount))
+            self._record_after_send(number, f"Binance answered transaction {result.transaction_id}",
+                                    state="answered", transaction_id=result.transaction_id,
+                                    answered_amount=format_decimal(result.amount))
             if result.amount < result.requested_amount:
                 self.log.warning("Partial repayment: requested %s %s but Binance repaid %s (available balance "
                                  "was lower)", format_decimal(result.requested_amount), result.asset,
@@ -358,6 +360,17 @@ class RepayWorkflow:
             self.log.info("Repaid %s %s on risk unit %s: transaction %s; confirming its record",
                           format_decimal(result.amount), result.asset, result.group_id, result.transaction_id)
             return self.check(self._wait(number, "confirm"))
+
+    def _record_after_send(self, number: int, what: str, **changes: Any) -> None:
+        """Journal what came back; if a later try took over meanwhile, say the repay may have executed."""
+        try:
+            self.journal.update_attempt(number, **changes)
+        except RepaySupersededError:
+            raise RepayOutcomeUnknownError(
+                f"this try's repay (attempt {number}) was sent and {what}, but another try of this task "
+                "instance took over meanwhile: the repay MAY HAVE EXECUTED and was NOT resent; the try that "
+                f"owns it now settles it from the journal ({self.journal.location})."
+            ) from None
 
     def _resolve_amount(self) -> tuple[Decimal | None, Snapshot]:
         """The amount to send (None: nothing owed) and the liability snapshot taken just before."""

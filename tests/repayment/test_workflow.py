@@ -304,3 +304,19 @@ def test_corrupt_journal_fails_before_sending_naming_it(make, store, virtual_san
     message = str(info.value)
     assert journal_key(UNIT, "USDT") in message and "Nothing was sent" in message and "delete it" in message
     assert "repay" not in virtual_sandbox.endpoint_counts
+
+
+def test_a_try_overtaken_while_its_repay_is_in_flight_says_may_have_executed(make, client, virtual_sandbox):
+    later: list[Any] = []
+
+    class OvertakenInFlight(LoanClient):
+        def repay(self, *args: Any, **kwargs: Any) -> Any:
+            result = super().repay(*args, **kwargs)
+            later.append(make(try_number=2).run())  # the answer arrives after the retry took over
+            return result
+
+    with pytest.raises(RepayOutcomeUnknownError, match="took over meanwhile: the repay MAY HAVE EXECUTED"):
+        make(try_number=1, repay_client=OvertakenInFlight(client.session)).run()
+    [record] = repays(virtual_sandbox)
+    assert later[0].status == "reconciled" and later[0].transaction_id == str(record.tran_id)
+    assert virtual_sandbox.endpoint_counts["repay"] == 1
