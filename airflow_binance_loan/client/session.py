@@ -17,7 +17,12 @@ from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock, ServerTime
 from airflow_binance_loan.client.encoding import encode_params, param_text, signature_payload
 from airflow_binance_loan.client.endpoints import SERVER_TIME, WINDOW_SECONDS, Endpoint
 from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key
-from airflow_binance_loan.client.responses import error_from_response, parse_retry_after, parse_success
+from airflow_binance_loan.client.responses import (
+    DEFAULT_RETRY_AFTER_SECONDS,
+    error_from_response,
+    parse_retry_after,
+    parse_success,
+)
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from airflow_binance_loan.client.signing import Signer
 from airflow_binance_loan.client.transport import RawResponse, Transport
@@ -268,7 +273,7 @@ class BinanceSession:
             raw.status, raw.body, endpoint=endpoint.label, retry_after=raw.headers.get("retry-after"), intent=intent
         )
         if isinstance(error, RateLimitError):
-            wait = error.retry_after if error.retry_after is not None else 60.0
+            wait = error.retry_after if error.retry_after is not None else DEFAULT_RETRY_AFTER_SECONDS
             self.pacer.block(key, wait, endpoint.limit, self.server_time.server_now())
         raise error
 
