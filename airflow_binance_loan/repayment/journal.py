@@ -255,23 +255,23 @@ class RepayJournal:
         """This request's entry, or None if it never sent anything."""
         return self._read().requests.get(self.request_id)
 
-    def others(self, exclude_attempt: int | None = None) -> Others:
-        """Records owned by every other request (and this one's other attempts) on this unit and asset.
+    def load_with_others(self, exclude_attempt: int) -> tuple[RequestEntry | None, Others]:
+        """This request's entry and what every other request (and this one's other attempts) claims, in one read.
 
         :param exclude_attempt: this request's attempt under examination (not counted as "other").
         """
+        document = self._read()
         claimed: set[str] = set()
         unclaimed: list[OtherRequest] = []
-        for entry in self._read().requests.values():
+        for entry in document.requests.values():
             for a in entry.attempts:
                 if entry.request_id == self.request_id and a.number == exclude_attempt:
                     continue
-                ids = {i for i in (a.transaction_id, a.record_tran_id) if i}
-                claimed |= ids
+                claimed |= {i for i in (a.transaction_id, a.record_tran_id) if i}
                 if a.state in UNRESOLVED:
                     amount = Decimal(a.answered_amount or a.amount)
                     unclaimed.append(OtherRequest(a.timestamp_ms, amount, executed=a.state == "answered"))
-        return Others(frozenset(claimed), tuple(unclaimed))
+        return document.requests.get(self.request_id), Others(frozenset(claimed), tuple(unclaimed))
 
     # -- writing ---------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from typing import Any, Literal, NoReturn
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.loan_api import LoanClient
-from airflow_binance_loan.client.reconcile import Reconciliation, SentRepay, Snapshot, examine
+from airflow_binance_loan.client.reconcile import Others, Reconciliation, SentRepay, Snapshot, examine
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     BinanceAPIError,
@@ -186,13 +186,8 @@ class RepayWorkflow:
 
         :param waiting: the step returned earlier.
         """
-        entry = self._entry()
-        attempt = entry.attempt(waiting.attempt)
-        verdict = examine(
-            self.client, attempt.sent_repay(self.request.group_id, self.request.asset),
-            others=self.journal.others(exclude_attempt=attempt.number),
-            horizon_ms=int(self.policy.resend_horizon * 1000),
-        )
+        sent, others = self.evidence_of(waiting)
+        verdict = examine(self.client, sent, others=others, horizon_ms=int(self.policy.resend_horizon * 1000))
         return self.conclude(waiting, verdict)
 
     def run(self) -> RepayOutcome:
@@ -203,12 +198,15 @@ class RepayWorkflow:
             step = self.check(step)
         return step.outcome
 
-    def sent_repay(self, waiting: Waiting) -> SentRepay:
-        """The evidence view of the waiting attempt (what a trigger needs to poll).
+    def evidence_of(self, waiting: Waiting) -> tuple[SentRepay, Others]:
+        """The waiting attempt as the evidence sees it, and what other requests claim (one journal read).
 
         :param waiting: the step.
         """
-        return self._entry().attempt(waiting.attempt).sent_repay(self.request.group_id, self.request.asset)
+        entry, others = self.journal.load_with_others(exclude_attempt=waiting.attempt)
+        if entry is None:
+            raise self._vanished()
+        return entry.attempt(waiting.attempt).sent_repay(self.request.group_id, self.request.asset), others
 
     # -- deciding --------------------------------------------------------------------------------
 
@@ -415,8 +413,11 @@ class RepayWorkflow:
     def _entry(self) -> RequestEntry:
         entry = self.journal.load()
         if entry is None:
-            raise RepayError(f"the journal entry of this repay vanished ({self.journal.location}); not sending")
+            raise self._vanished()
         return entry
+
+    def _vanished(self) -> RepayError:
+        return RepayError(f"the journal entry of this repay vanished ({self.journal.location}); not sending")
 
     def _entry_or_none_attempts(self) -> tuple[Attempt, ...]:
         entry = self.journal.load()
