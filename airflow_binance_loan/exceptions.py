@@ -10,48 +10,10 @@ non-secret request parameters.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-_SIGNATURE_RE = re.compile(r"(signature=)[^&\s\"'<>]+", re.IGNORECASE)
-BODY_EXCERPT_CHARS = 300
-
-
-def redact(text: str) -> str:
-    """Remove anything that looks like a signature from free text (e.g. an echoed URL)."""
-    return _SIGNATURE_RE.sub(r"\1***", text)
-
-
-def body_excerpt(body: bytes | str, limit: int = BODY_EXCERPT_CHARS) -> str:
-    """A short, redacted, single-line excerpt of a response body for error messages."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[:limit] + "…"
-    return redact(text)
-
-
-@dataclass(frozen=True)
-class RequestIntent:
-    """What a money-moving request tried to do, so a caller can reconcile it.
-
-    ``params`` holds only the business parameters (never timestamp, recvWindow or
-    signature); ``timestamp_ms`` is the server-time timestamp the request was signed with.
-    """
-
-    method: str
-    path: str
-    params: dict[str, str]
-    timestamp_ms: int
-    recv_window_ms: int = 5000
-    group_id: int | None = None
-    asset: str | None = None
-    amount: str | None = None
-
-    def describe(self) -> str:
-        parts = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.method} {self.path} ({parts}) signed at timestamp {self.timestamp_ms}"
+if TYPE_CHECKING:
+    from airflow_binance_loan.client.intent import RequestIntent
 
 
 class BinanceLoanError(Exception):

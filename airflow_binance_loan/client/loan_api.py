@@ -12,6 +12,7 @@ from typing import Any
 
 from airflow_binance_loan.client import endpoints as ep
 from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.models import (
     ActiveRiskUnit,
     ApiRestrictions,
@@ -40,7 +41,6 @@ from airflow_binance_loan.client.validation import (
 from airflow_binance_loan.exceptions import (
     ExecutionUnknownError,
     InvalidParameterError,
-    RequestIntent,
     UnexpectedResponseError,
 )
 

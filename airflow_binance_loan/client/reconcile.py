@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.models import BorrowRepayRecord
-from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError, RequestIntent
+from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError
 
 Outcome = Literal["executed", "not_executed", "unknown"]
 SKEW_MS = 2_000

@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from airflow_binance_loan.client.intent import RequestIntent
+from airflow_binance_loan.client.redaction import body_excerpt
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     BinanceAPIError,
@@ -18,11 +20,9 @@ from airflow_binance_loan.exceptions import (
     NoLiabilityError,
     PendingTransactionError,
     RateLimitError,
-    RequestIntent,
     ServerError,
     TimestampError,
     UnexpectedResponseError,
-    body_excerpt,
 )
 
 SERVER_SIDE_CODES = frozenset({-1000, -1001, -1004, -1006, -1007, -1008})

@@ -16,6 +16,7 @@ from airflow_binance_loan.client.budgets import BudgetSpec, BudgetStore, open_bu
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock, ServerTime
 from airflow_binance_loan.client.encoding import encode_params, param_text, signature_payload
 from airflow_binance_loan.client.endpoints import SERVER_TIME, WINDOW_SECONDS, Endpoint
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key
 from airflow_binance_loan.client.responses import (
     DEFAULT_RETRY_AFTER_SECONDS,
@@ -33,7 +34,6 @@ from airflow_binance_loan.exceptions import (
     ExecutionUnknownError,
     NetworkError,
     RateLimitError,
-    RequestIntent,
     ServerError,
     TimestampError,
     UnexpectedResponseError,

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from airflow_binance_loan.exceptions import NetworkError, redact
+from airflow_binance_loan.client.redaction import redact
+from airflow_binance_loan.exceptions import NetworkError
 
 
 class _RedactSignatures(logging.Filter):

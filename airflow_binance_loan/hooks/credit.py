@@ -18,6 +18,7 @@ from airflow.sdk import BaseHook
 from airflow_binance_loan.client import LoanClient
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.endpoints import LimitKind
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.models import (
     ActiveRiskUnit,
     ApiRestrictions,
@@ -37,7 +38,6 @@ from airflow_binance_loan.exceptions import (
     InvalidSignatureError,
     NetworkError,
     RateLimitError,
-    RequestIntent,
     TimestampError,
 )
 from airflow_binance_loan.hooks.connection_config import ConnectionConfig, config_from_connection

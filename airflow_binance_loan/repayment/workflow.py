@@ -23,6 +23,7 @@ from typing import Any, Literal, NoReturn
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.reconcile import Others, Reconciliation, SentRepay, Snapshot, examine
 from airflow_binance_loan.exceptions import (
@@ -42,7 +43,6 @@ from airflow_binance_loan.exceptions import (
     RepayOutcomeUnknownError,
     RepayRejectedError,
     RepaySupersededError,
-    RequestIntent,
 )
 from airflow_binance_loan.repayment.journal import Attempt, RepayJournal, RequestEntry
 from airflow_binance_loan.repayment.outcome import RepayOutcome

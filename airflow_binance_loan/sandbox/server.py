@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from airflow_binance_loan.exceptions import redact
+from airflow_binance_loan.client.redaction import redact
 from airflow_binance_loan.sandbox import jsonwire
 from airflow_binance_loan.sandbox.app import SandboxApp
 from airflow_binance_loan.sandbox.clock import SandboxClock

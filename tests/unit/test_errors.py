@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from airflow_binance_loan.client.intent import RequestIntent
+from airflow_binance_loan.client.redaction import body_excerpt, redact
 from airflow_binance_loan.client.responses import error_from_response, parse_success
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
@@ -20,12 +22,9 @@ from airflow_binance_loan.exceptions import (
     NoLiabilityError,
     PendingTransactionError,
     RateLimitError,
-    RequestIntent,
     ServerError,
     TimestampError,
     UnexpectedResponseError,
-    body_excerpt,
-    redact,
 )
 
 from .fakes import LTV_URL, REPAY_URL, make_client, serve_time

@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.reconcile import (
     OtherRequest,
     Others,
@@ -15,7 +16,7 @@ from airflow_binance_loan.client.reconcile import (
     examine,
     reconcile,
 )
-from airflow_binance_loan.exceptions import InvalidParameterError, RequestIntent
+from airflow_binance_loan.exceptions import InvalidParameterError
 
 from .fakes import LTV_URL, RECORDS_URL, make_client, serve_time
 
