@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_binance_loan.connection_fields import conn_fields
+
 PACKAGE_NAME = "airflow-provider-binance-loan"
 INTEGRATION = "Binance Institutional Loan"
 
@@ -53,69 +55,7 @@ def get_provider_info() -> dict[str, Any]:
                         "password": "HMAC secret, or -----BEGIN PRIVATE KEY----- ...",
                     },
                 },
-                "conn-fields": {
-                    "key_type": {
-                        "label": "Key type",
-                        "description": "Which kind of key the secret field holds; detected from the key when "
-                        "left on the first choice.",
-                        "schema": {
-                            "type": ["string", "null"],
-                            "enum": [None, "hmac", "rsa", "ed25519"],
-                            "values_display": {
-                                "null": "Detect from the key",
-                                "hmac": "HMAC (secret key)",
-                                "rsa": "RSA (PKCS#8 private key)",
-                                "ed25519": "Ed25519 (PKCS#8 private key)",
-                            },
-                        },
-                    },
-                    "private_key_passphrase": {
-                        "label": "Private key passphrase",
-                        "description": "Only for an encrypted PKCS#8 private key.",
-                        "schema": {"type": ["string", "null"], "format": "password"},
-                    },
-                    "recv_window": {
-                        "label": "recvWindow (ms)",
-                        "description": "How old a request may be when Binance's gateway receives it (and again "
-                        "when processing starts); older ones are rejected with -1021. It does NOT bound when an "
-                        "accepted request executes. At most 60000; Binance recommends 5000 or less.",
-                        "schema": {"type": ["integer", "null"], "default": 5000, "minimum": 1, "maximum": 60000},
-                    },
-                    "timeout": {
-                        "label": "Request timeout (s)",
-                        "description": "Read timeout per HTTP request; a write that times out is reconciled, "
-                        "never resent blindly.",
-                        "schema": {"type": ["number", "null"], "default": 15, "minimum": 0.1, "maximum": 300},
-                    },
-                    "proxy": {
-                        "label": "Proxy URL",
-                        "description": "Optional HTTPS proxy, e.g. http://proxy.internal:3128",
-                        "schema": {"type": ["string", "null"]},
-                    },
-                    "max_weight_wait": {
-                        "label": "Max wait for request weight (s)",
-                        "description": "Longest a call waits for Binance's per-minute weight budget before "
-                        "failing with a rate-limit error.",
-                        "schema": {"type": ["number", "null"], "default": 150, "minimum": 0, "maximum": 3600},
-                    },
-                    "weight_window_seconds": {
-                        "label": "Weight window (s)",
-                        "description": "Length of Binance's weight window: 60 on Binance. Set it only to match a "
-                        "local sandbox started with --window-seconds.",
-                        "schema": {"type": ["number", "null"], "default": 60, "exclusiveMinimum": 0, "maximum": 60},
-                    },
-                    "weight_budget": {
-                        "label": "Weight budget shared by",
-                        "description": "Who shares this connection's Binance request-weight budgets. host "
-                        "(default): every process on this machine, through small lock files under the system temp "
-                        "dir. host:/dir: the same, in that directory (e.g. a volume shared by one machine's "
-                        "containers). process: this worker process only. redis://host:6379/0 (or rediss://): every "
-                        "worker on every machine using that Redis; needs the provider's [redis] extra. Choose Redis "
-                        "when workers on several machines (Celery, Kubernetes) share one egress IP.",
-                        "schema": {"type": ["string", "null"], "default": "host",
-                                   "pattern": "^(process|host|host:/.*|rediss?://.+)$"},
-                    },
-                },
+                "conn-fields": conn_fields(),
             }
         ],
     }

@@ -17,7 +17,8 @@ import time
 
 import requests
 
-from airflow_binance_loan.client import WeightPacer, connect
+from airflow_binance_loan.client import connect
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
 
 logging.disable(logging.WARNING)

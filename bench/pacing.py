@@ -22,9 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
-from airflow_binance_loan.client import LoanClient, RetryPolicy, WeightPacer, connect
+from airflow_binance_loan.client import LoanClient, RetryPolicy, connect
 from airflow_binance_loan.client import endpoints as ep
-from airflow_binance_loan.client.ratelimit import LimitKey, Reservation
+from airflow_binance_loan.client.ratelimit import LimitKey, Reservation, WeightPacer
 from airflow_binance_loan.client.transport import RawResponse, Transport
 from airflow_binance_loan.exceptions import RateLimitError
 from airflow_binance_loan.sandbox import SandboxServer, SandboxState

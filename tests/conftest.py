@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from virtual_time import VirtualClock
 
-from airflow_binance_loan.client import LoanClient, RetryPolicy, WeightPacer, connect
+from airflow_binance_loan.client import LoanClient, RetryPolicy, connect
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
 from airflow_binance_loan.sandbox.clock import SandboxClock
 

@@ -52,13 +52,35 @@ MAX_RANGE_MS = 100 * DAY_MS
 
 
 class LoanClient:
-    """Binance Institutional Loan (risk unit) API, usable without Airflow."""
+    """Binance Institutional Loan (risk unit) API, usable without Airflow.
+
+    :param session: the signed, paced session the calls go through (:func:`~.connect.connect` builds one).
+    """
 
     def __init__(self, session: BinanceSession) -> None:
         self.session = session
 
     def __repr__(self) -> str:
         return f"LoanClient({self.session!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The Binance base URL this client calls."""
+        return self.session.base_url
+
+    @property
+    def key_type(self) -> str:
+        """``hmac``, ``rsa`` or ``ed25519``: how requests are signed."""
+        return self.session.key_type
+
+    def server_time_ms(self) -> int:
+        """Binance's clock in milliseconds, from the measured offset (syncs first when stale)."""
+        return self.session.server_now()
+
+    @property
+    def clock_offset_ms(self) -> float:
+        """Binance's clock minus this machine's, from the last sync (0 before the first)."""
+        return self.session.server_time.offset_ms
 
     # -- money-moving ------------------------------------------------------------------------
 
@@ -74,6 +96,13 @@ class LoanClient:
         """Repay a risk unit (credit-account key). Binance repays min(available, requested).
 
         Raises :class:`ExecutionUnknownError` (never resends) when the outcome cannot be known.
+
+        :param group_id: the risk unit.
+        :param asset: the liability's asset.
+        :param amount: exact amount (Decimal, int or decimal string; floats are refused).
+        :param repay_from: ``MARGIN`` or ``SPOT``; omitted: Binance's default (margin).
+        :param on_send: called with the exact intent just before each attempt's bytes leave; if it
+            raises, nothing is sent.
         """
         gid = validate_group_id(group_id)
         code = validate_asset(asset)
@@ -132,22 +161,35 @@ class LoanClient:
             raise _unknown_after_success(exc, sent, ep.BORROW) from None
 
     def close_risk_unit(self, group_id: int | str) -> dict[str, Any]:
+        """Close a risk unit whose liabilities are all zero (parent key); Binance's answer as is.
+
+        :param group_id: the risk unit.
+        """
         gid = validate_group_id(group_id)
         return _expect_dict(self.session.call(ep.CLOSE_RISK_UNIT, [("groupId", gid)]), ep.CLOSE_RISK_UNIT)
 
     # -- read-only ---------------------------------------------------------------------------
 
     def ltv_details(self, group_id: int | str | None = None) -> list[RiskUnitDetails]:
-        """Risk unit details (parent key: all units, or one; credit key: its own unit)."""
+        """Risk unit details (parent key: all units, or one; credit key: its own unit). Weight 200 (IP).
+
+        :param group_id: one unit; omitted: every unit the key can see.
+        """
         gid = None if group_id is None else validate_group_id(group_id)
         data = self.session.call(ep.LTV_DETAILS, [("groupId", gid)])
         return [parse_risk_unit(row) for row in _expect_list(data, ep.LTV_DETAILS)]
 
     def active_risk_units(self) -> list[ActiveRiskUnit]:
+        """The parent account's active risk units with their members (parent key)."""
         data = self.session.call(ep.ACTIVE_RISK_UNITS, ())
         return [parse_active_unit(row) for row in _expect_list(data, ep.ACTIVE_RISK_UNITS)]
 
     def max_borrowable(self, asset: str, group_id: int | str | None = None) -> Decimal | None:
+        """How much of ``asset`` the unit may still borrow; ``None`` when Binance gives no figure.
+
+        :param asset: the asset to borrow.
+        :param group_id: the risk unit (required with a parent key).
+        """
         code = validate_asset(asset)
         gid = None if group_id is None else validate_group_id(group_id)
         body = _expect_dict(
@@ -173,6 +215,12 @@ class LoanClient:
 
         Binance limits one query to 30 days with ``asset`` and 7 days without, so longer
         ranges are split; omitted bounds default to the last 7 days like Binance.
+
+        :param type: ``BORROW`` or ``REPAY`` (repays include Binance's ``FORCE_REPAY`` rows).
+        :param group_id: one unit; omitted: every unit the key can see.
+        :param asset: one asset; omitted: all.
+        :param start_time: earliest record time in epoch milliseconds (inclusive).
+        :param end_time: latest record time in epoch milliseconds (inclusive); omitted: Binance's now.
         """
         kind = validate_record_type(type)
         gid = None if group_id is None else validate_group_id(group_id)
@@ -198,6 +246,13 @@ class LoanClient:
         start_time: int | None = None,
         end_time: int | None = None,
     ) -> list[InterestRecord]:
+        """Hourly interest charges in [start_time, end_time], walking every page and 100-day chunk.
+
+        :param group_id: one unit; omitted: every unit the key can see.
+        :param asset: one asset; omitted: all.
+        :param start_time: earliest charge time in epoch milliseconds; omitted: 7 days before the end.
+        :param end_time: latest charge time in epoch milliseconds; omitted: Binance's now.
+        """
         gid = None if group_id is None else validate_group_id(group_id)
         code = None if asset is None else validate_asset(asset)
         start, end = self._range(start_time, end_time)
@@ -217,7 +272,14 @@ class LoanClient:
         weight: int = 1,
         limit_kind: ep.LimitKind = "IP",
     ) -> Any:
-        """Escape hatch for endpoints not wrapped yet; non-GET calls are treated as money-moving."""
+        """Escape hatch for endpoints not wrapped yet; non-GET calls are treated as money-moving.
+
+        :param method: ``GET``, ``POST``, ``PUT`` or ``DELETE``.
+        :param path: the path under the base URL, starting with ``/``.
+        :param params: business parameters (timestamp, recvWindow and signature are added).
+        :param weight: the endpoint's weight as Binance documents it.
+        :param limit_kind: ``IP`` or ``UID``: which budget the weight counts against.
+        """
         if not path.startswith("/"):
             raise InvalidParameterError("path", path, "must start with /")
         if isinstance(weight, bool) or not isinstance(weight, int) or weight <= 0:

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from airflow_binance_loan.client.budgets import BudgetStore, MemoryBudgetStore, process_store
+from airflow_binance_loan.client.budgets import BudgetStore, MemoryBudgetStore
 from airflow_binance_loan.client.budgets.forksafe import ForkSafeLock
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.endpoints import WINDOW_SECONDS, Endpoint
@@ -207,17 +207,3 @@ class WeightPacer:
             self.store.block(self.store_key(key), now_ms + seconds * 1000.0)
         except Exception as exc:
             log.warning("%s: could not record Binance's %.1f s block (%s)", key, seconds, exc)
-
-
-_shared: dict[float, WeightPacer] = {}
-
-
-def shared_pacer(window_seconds: float = WINDOW_SECONDS) -> WeightPacer:
-    """A pacer on the process-wide store (one per window length), for clients without their own.
-
-    :param window_seconds: the window length.
-    """
-    pacer = _shared.get(window_seconds)
-    if pacer is None:
-        pacer = _shared.setdefault(window_seconds, WeightPacer(store=process_store(), window_seconds=window_seconds))
-    return pacer

@@ -155,7 +155,7 @@ def _confirm_without_id(sent: SentRepay, candidates: list[BorrowRepayRecord]) ->
 def _no_record(
     client: LoanClient, sent: SentRepay, records: list[BorrowRepayRecord], horizon_ms: int
 ) -> Reconciliation:
-    now = client.session.server_now()
+    now = client.server_time_ms()
     evidence: dict[str, str] = {}
     if sent.before is not None:
         units = [u for u in client.ltv_details(sent.group_id) if u.group_id == sent.group_id]

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_binance_loan.client.budgets import BudgetSpec, BudgetStore, open_budget_store
+from airflow_binance_loan.client.budgets import open_budget_store
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock, ServerTime
 from airflow_binance_loan.client.encoding import encode_params, param_text, signature_payload
-from airflow_binance_loan.client.endpoints import SERVER_TIME, WINDOW_SECONDS, Endpoint
+from airflow_binance_loan.client.endpoints import SERVER_TIME, Endpoint
 from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key
 from airflow_binance_loan.client.responses import (
@@ -75,9 +75,14 @@ def is_loopback_host(host: str) -> bool:
 class BinanceSession:
     """Signed, paced, retried calls to one Binance base URL with one API key.
 
-    Pacing: ``pacer`` when given; otherwise a pacer on ``budget_store`` (a
-    :class:`~.budgets.BudgetStore`, or a ``weight_budget`` text: ``"process"``, ``"host"``,
-    ``"host:/dir"``, ``"redis://host:port/db"``), by default this process's shared budgets.
+    :param api_key: the API key sent as ``X-MBX-APIKEY``.
+    :param signer: signs each request (:func:`~.signing.load_signer` builds one from a secret or PEM key).
+    :param base_url: ``https://…``; plain ``http`` only for loopback hosts such as the local sandbox.
+    :param recv_window: Binance's ``recvWindow`` in milliseconds (at most 60000).
+    :param clock: wall time, monotonic time and sleeping; the server-time offset is measured on it.
+    :param pacer: paces calls against Binance's weight budgets; default: this process's budgets.
+    :param retry_policy: how often and how long to retry what is safe to retry.
+    :param transport: sends the bytes; default: ``requests`` with 5 s connect and 15 s read timeouts.
     """
 
     def __init__(
@@ -87,15 +92,8 @@ class BinanceSession:
         base_url: str = DEFAULT_BASE_URL,
         *,
         recv_window: int = 5000,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 15.0,
-        proxy: str | None = None,
         clock: Clock = SYSTEM_CLOCK,
-        server_time: ServerTime | None = None,
         pacer: WeightPacer | None = None,
-        budget_store: BudgetStore | BudgetSpec | str | None = None,
-        window_seconds: float = WINDOW_SECONDS,
-        max_weight_wait_seconds: float | None = None,
         retry_policy: RetryPolicy = DEFAULT_RETRY_POLICY,
         transport: Transport | None = None,
     ) -> None:
@@ -106,18 +104,10 @@ class BinanceSession:
         self._api_key = api_key
         self._signer = signer
         self.clock = clock
-        self.server_time = server_time or ServerTime(clock)
-        if pacer is None:
-            # The budgets live in the store (default: this process's); the pacer only sleeps on our clock.
-            store = open_budget_store(budget_store) if budget_store is None or isinstance(
-                budget_store, str | BudgetSpec) else budget_store
-            pacer = WeightPacer(clock, store=store, window_seconds=window_seconds)
-        self.pacer = pacer
-        self.max_weight_wait_seconds = max_weight_wait_seconds
+        self.server_time = ServerTime(clock)
+        self.pacer = pacer if pacer is not None else WeightPacer(clock, store=open_budget_store(None))
         self.retry_policy = retry_policy
-        self._transport = transport or Transport(
-            connect_timeout=connect_timeout, read_timeout=read_timeout, proxy=proxy
-        )
+        self._transport = transport or Transport()
 
     def __repr__(self) -> str:
         return f"BinanceSession(base_url={self.base_url!r}, key_type={self._signer.key_type!r})"
@@ -224,7 +214,6 @@ class BinanceSession:
             endpoint.weight,
             endpoint.limit,
             self.server_time.server_now,
-            max_wait_seconds=self.max_weight_wait_seconds,
             extra_guard_ms=guard,
         )
         timestamp = 0

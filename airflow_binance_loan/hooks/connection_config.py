@@ -8,27 +8,15 @@ may arrive as strings, so each one is parsed and validated here with a clear mes
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_binance_loan.client.budgets import HOST, BudgetSpec, parse_budget_spec
+from airflow_binance_loan import connection_fields as fields
+from airflow_binance_loan.client.budgets import BudgetSpec, parse_budget_spec
 from airflow_binance_loan.client.session import DEFAULT_BASE_URL, check_base_url
-from airflow_binance_loan.client.signing import KEY_TYPES
-from airflow_binance_loan.client.validation import RECV_WINDOW_MAX_MS
 from airflow_binance_loan.exceptions import ConfigurationError
-
-EXTRA_FIELDS = (
-    "key_type",
-    "private_key_passphrase",
-    "recv_window",
-    "timeout",
-    "proxy",
-    "max_weight_wait",
-    "weight_window_seconds",
-    "weight_budget",
-)
 
 
 @dataclass(frozen=True)
@@ -40,13 +28,12 @@ class ConnectionConfig:
     base_url: str = DEFAULT_BASE_URL
     key_type: str | None = None
     passphrase: str | None = field(default=None, repr=False)
-    recv_window: int = 5000
-    timeout: float = 15.0
+    recv_window: int = fields.RECV_WINDOW.default
+    timeout: float = fields.TIMEOUT.default
     proxy: str | None = field(default=None, repr=False)
-    max_weight_wait: float | None = None
-    weight_window_seconds: float = 60.0
-    # Who shares the weight budgets: "host" (every process of this machine) by default in Airflow.
-    weight_budget: BudgetSpec = HOST
+    max_weight_wait: float = fields.MAX_WEIGHT_WAIT.default
+    # Who shares the weight budgets: every process of this machine by default in Airflow.
+    weight_budget: BudgetSpec = field(default_factory=lambda: parse_budget_spec(fields.WEIGHT_BUDGET.default))
 
     @property
     def connect_timeout(self) -> float:
@@ -66,30 +53,19 @@ def config_from_connection(
         raise fail("login (API key) is empty")
     if not password or not password.strip():
         raise fail("password (HMAC secret or PEM private key) is empty")
-    unknown = sorted(set(extra) - set(EXTRA_FIELDS))
+    unknown = sorted(set(extra) - set(fields.BY_NAME))
     if unknown:
-        raise fail(f"unknown extra field(s) {', '.join(unknown)}; expected some of {', '.join(EXTRA_FIELDS)}")
+        raise fail(f"unknown extra field(s) {', '.join(unknown)}; expected some of {', '.join(fields.BY_NAME)}")
 
     key_type = _text(extra.get("key_type"))
     if key_type is not None:
         key_type = key_type.lower()
-        if key_type not in KEY_TYPES:
-            raise fail(f"extra key_type={key_type!r} must be one of {', '.join(KEY_TYPES)}")
-    recv_window = _number(extra.get("recv_window"), 5000, int, "recv_window", fail)
-    if not 0 < recv_window <= RECV_WINDOW_MAX_MS:
-        raise fail(f"extra recv_window={recv_window} must be between 1 and {RECV_WINDOW_MAX_MS} ms")
-    timeout = _number(extra.get("timeout"), 15.0, float, "timeout", fail)
-    if not (math.isfinite(timeout) and 0.1 <= timeout <= 300):
-        raise fail(f"extra timeout={timeout} must be between 0.1 and 300 seconds")
-    max_wait = extra.get("max_weight_wait")
-    max_weight_wait = None if max_wait in (None, "") else _number(max_wait, 0.0, float, "max_weight_wait", fail)
-    if max_weight_wait is not None and not (math.isfinite(max_weight_wait) and 0 <= max_weight_wait <= 3600):
-        raise fail(f"extra max_weight_wait={max_wait!r} must be between 0 and 3600 seconds")
-    window = _number(extra.get("weight_window_seconds"), 60.0, float, "weight_window_seconds", fail)
-    if not 0 < window <= 60:
-        raise fail(f"extra weight_window_seconds={window} must be in (0, 60]; Binance uses 60")
+        allowed = [value for value, _ in fields.KEY_TYPE.choices]
+        if key_type not in allowed:
+            raise fail(f"extra key_type={key_type!r} must be one of {', '.join(allowed)}")
     try:
-        weight_budget = parse_budget_spec(extra.get("weight_budget"), field_name="extra weight_budget", default=HOST)
+        weight_budget = parse_budget_spec(extra.get("weight_budget"), field_name="extra weight_budget",
+                                          default=parse_budget_spec(fields.WEIGHT_BUDGET.default))
     except ConfigurationError as exc:
         raise fail(str(exc)) from None
     try:
@@ -102,11 +78,10 @@ def config_from_connection(
         base_url=base_url,
         key_type=key_type,
         passphrase=_text(extra.get("private_key_passphrase")),
-        recv_window=recv_window,
-        timeout=timeout,
+        recv_window=_number(fields.RECV_WINDOW, extra, fail),
+        timeout=_number(fields.TIMEOUT, extra, fail),
         proxy=_text(extra.get("proxy")),
-        max_weight_wait=max_weight_wait,
-        weight_window_seconds=window,
+        max_weight_wait=_number(fields.MAX_WEIGHT_WAIT, extra, fail),
         weight_budget=weight_budget,
     )
 
@@ -144,15 +119,21 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _number(value: Any, default: Any, kind: type, name: str, fail: Any) -> Any:
+def _number(spec: fields.ExtraField, extra: Mapping[str, Any], fail: Callable[[str], ConfigurationError]) -> Any:
+    """The field's value as ``int`` or ``float``, its default when empty, checked against its range."""
+    value = extra.get(spec.name)
+    kind: type = int if spec.kind == "integer" else float
     if value is None or value == "":
-        return default
+        return kind(spec.default)
     if isinstance(value, bool):
-        raise fail(f"extra {name}={value!r} is not a number")
+        raise fail(f"extra {spec.name}={value!r} is not a number")
     try:
         number = kind(value)
     except (TypeError, ValueError):
-        raise fail(f"extra {name}={value!r} is not a number") from None
+        raise fail(f"extra {spec.name}={value!r} is not a number") from None
     if kind is int and isinstance(value, float) and value != number:
-        raise fail(f"extra {name}={value!r} must be a whole number")
+        raise fail(f"extra {spec.name}={value!r} must be a whole number")
+    low, high = spec.minimum, spec.maximum
+    if not math.isfinite(number) or (low is not None and number < low) or (high is not None and number > high):
+        raise fail(f"extra {spec.name}={number} must be between {low:g} and {high:g} {spec.unit}")
     return number

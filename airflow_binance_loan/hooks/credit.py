@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
-from airflow_binance_loan.client import LoanClient
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
+from airflow_binance_loan.client.connect import connect
 from airflow_binance_loan.client.endpoints import LimitKind
 from airflow_binance_loan.client.intent import RequestIntent
+from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.models import (
     ActiveRiskUnit,
     ApiRestrictions,
@@ -29,8 +30,6 @@ from airflow_binance_loan.client.models import (
 from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.client.reconcile import Reconciliation, reconcile
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
-from airflow_binance_loan.client.session import BinanceSession
-from airflow_binance_loan.client.signing import load_signer
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     BinanceAPIError,
@@ -122,26 +121,29 @@ class BinanceCreditHook(BaseHook):
         return extra
 
     def client_from_config(self, config: ConnectionConfig) -> LoanClient:
+        """A client built from ``config`` with this hook's clock, pacer and retry policy.
+
+        :param config: the parsed connection (:meth:`connection_config`).
+        """
         try:
-            signer = load_signer(config.secret, config.key_type, config.passphrase)
+            return connect(
+                config.api_key,
+                config.secret,
+                config.base_url,
+                key_type=config.key_type,
+                passphrase=config.passphrase,
+                recv_window=config.recv_window,
+                connect_timeout=config.connect_timeout,
+                read_timeout=config.timeout,
+                proxy=config.proxy,
+                budget_store=config.weight_budget,
+                max_weight_wait_seconds=config.max_weight_wait,
+                retry_policy=self._retry_policy,
+                clock=self._clock,
+                pacer=self._pacer,
+            )
         except ConfigurationError as exc:
             raise ConfigurationError(f"connection {self.binance_credit_conn_id!r}: {exc}") from None
-        session = BinanceSession(
-            config.api_key,
-            signer,
-            config.base_url,
-            recv_window=config.recv_window,
-            connect_timeout=config.connect_timeout,
-            read_timeout=config.timeout,
-            proxy=config.proxy,
-            clock=self._clock,
-            pacer=self._pacer,
-            budget_store=config.weight_budget,
-            window_seconds=config.weight_window_seconds,
-            max_weight_wait_seconds=config.max_weight_wait,
-            retry_policy=self._retry_policy,
-        )
-        return LoanClient(session)
 
     def get_conn(self) -> LoanClient:
         """The client for this connection (built once per hook)."""
@@ -160,13 +162,25 @@ class BinanceCreditHook(BaseHook):
         *,
         on_send: Callable[[RequestIntent], None] | None = None,
     ) -> RepayResult:
-        """Repay a risk unit once; see :meth:`LoanClient.repay`."""
+        """Repay a risk unit once; see :meth:`LoanClient.repay`. For exactly-once use the operator.
+
+        :param group_id: the risk unit.
+        :param asset: the liability's asset.
+        :param amount: exact amount (Decimal, int or decimal string; floats are refused).
+        :param repay_from: ``MARGIN`` or ``SPOT``; omitted: Binance's default.
+        :param on_send: called with the intent just before each attempt's bytes leave.
+        """
         return self.get_conn().repay(group_id, asset, amount, repay_from, on_send=on_send)
 
     def ltv_details(self, group_id: int | str | None = None) -> list[RiskUnitDetails]:
+        """Risk unit details (LTV, equity, liabilities); see :meth:`LoanClient.ltv_details`.
+
+        :param group_id: one unit; omitted: every unit the key can see.
+        """
         return self.get_conn().ltv_details(group_id)
 
     def active_risk_units(self) -> list[ActiveRiskUnit]:
+        """The parent account's active risk units (parent key)."""
         return self.get_conn().active_risk_units()
 
     def borrow_repay_records(
@@ -177,9 +191,18 @@ class BinanceCreditHook(BaseHook):
         start_time: int | None = None,
         end_time: int | None = None,
     ) -> list[BorrowRepayRecord]:
+        """Borrow or repay records; see :meth:`LoanClient.borrow_repay_records`.
+
+        :param type: ``BORROW`` or ``REPAY``.
+        :param group_id: one unit; omitted: every unit the key can see.
+        :param asset: one asset; omitted: all.
+        :param start_time: earliest record time in epoch milliseconds.
+        :param end_time: latest record time in epoch milliseconds; omitted: Binance's now.
+        """
         return self.get_conn().borrow_repay_records(type, group_id, asset, start_time, end_time)
 
     def api_restrictions(self) -> ApiRestrictions:
+        """The key's permissions (weight 1)."""
         return self.get_conn().api_restrictions()
 
     def signed_request(
@@ -190,10 +213,22 @@ class BinanceCreditHook(BaseHook):
         weight: int = 1,
         limit_kind: LimitKind = "IP",
     ) -> Any:
-        """Generic signed call for endpoints not wrapped yet (declare its weight)."""
+        """Generic signed call for endpoints not wrapped yet (declare its weight).
+
+        :param method: ``GET``, ``POST``, ``PUT`` or ``DELETE`` (non-GET is treated as money-moving).
+        :param path: the path under the base URL, starting with ``/``.
+        :param params: business parameters.
+        :param weight: the endpoint's documented weight.
+        :param limit_kind: ``IP`` or ``UID``.
+        """
         return self.get_conn().signed_request(method, path, params, weight, limit_kind)
 
     def reconcile(self, intent: RequestIntent, **kwargs: Any) -> Reconciliation:
+        """What became of a sent borrow/repay; see :func:`~.client.reconcile.reconcile`.
+
+        :param intent: the request as it was sent (from ``ExecutionUnknownError.intent`` or ``on_send``).
+        :param kwargs: passed to :func:`~.client.reconcile.reconcile`.
+        """
         return reconcile(self.get_conn(), intent, **kwargs)
 
     # -- connection test -----------------------------------------------------------------------
@@ -230,8 +265,7 @@ class BinanceCreditHook(BaseHook):
 
     @staticmethod
     def _verdict(client: LoanClient, restrictions: ApiRestrictions) -> str:
-        session = client.session
-        parts = [f"Connected to {session.base_url} with a {session.key_type.upper()} key."]
+        parts = [f"Connected to {client.base_url} with a {client.key_type.upper()} key."]
         if restrictions.enable_spot_and_margin_trading:
             parts.append("'Enable Spot & Margin Trading' is ON: repay is allowed.")
         else:
@@ -240,7 +274,7 @@ class BinanceCreditHook(BaseHook):
                 "(fine for a read-only parent-account connection)."
             )
         parts.append("IP whitelist: " + ("restricted." if restrictions.ip_restrict else "unrestricted."))
-        offset = session.server_time.offset_ms
+        offset = client.clock_offset_ms
         if abs(offset) >= CLOCK_WARNING_MS:
             parts.append(f"Local clock is {offset / 1000:+.1f} s off Binance (corrected automatically).")
         return " ".join(parts)

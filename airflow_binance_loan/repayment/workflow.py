@@ -373,7 +373,7 @@ class RepayWorkflow:
     def _resolve_amount(self) -> tuple[Decimal | None, Snapshot]:
         """The amount to send (None: nothing owed) and the liability snapshot taken just before."""
         request = self.request
-        at = self.client.session.server_now()
+        at = self.client.server_time_ms()
         units = [u for u in self.client.ltv_details(request.group_id) if u.group_id == request.group_id]
         if not units:
             raise RepayRejectedError(

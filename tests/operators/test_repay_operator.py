@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from airflow_binance_loan.client import WeightPacer
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.operators import RiskUnitRepayOperator
 from airflow_binance_loan.repayment import MemoryJournalStore
 from airflow_binance_loan.sandbox import SandboxServer

@@ -29,7 +29,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowFailException
 from virtual_time import VirtualClock
 
-from airflow_binance_loan.client import WeightPacer
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.operators import RiskUnitRepayOperator
 from airflow_binance_loan.repayment import MemoryJournalStore
 from airflow_binance_loan.sandbox import SandboxClock, SandboxServer, demo_credentials, load_state

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from airflow_binance_loan.client import LoanClient, WeightPacer
+from airflow_binance_loan.client import LoanClient
+from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.exceptions import (
     JournalCorruptError,
     RepayFailedRecordError,

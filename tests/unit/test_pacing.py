@@ -250,7 +250,7 @@ def test_429_wait_beyond_the_bound_raises(requests_mock, fake_clock):
     repay = requests_mock.post(
         REPAY_URL, status_code=429, headers={"Retry-After": "30"}, json={"code": -1003, "msg": "Too many requests."}
     )
-    client = make_client(fake_clock, max_weight_wait_seconds=5)
+    client = make_client(fake_clock, pacer=WeightPacer(fake_clock, max_wait_seconds=5))
     with pytest.raises(RateLimitError, match=r"blocked by Binance \(429/418\); the next slot is 30.0 s away, "
                        r"beyond the max wait of 5 s") as info:
         client.repay(1, "USDT", "1")

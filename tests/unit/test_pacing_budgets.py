@@ -199,7 +199,7 @@ def test_a_duck_typed_store_is_used_through_the_session(requests_mock, fake_cloc
     serve_time(requests_mock, fake_clock)
     requests_mock.get(LTV_URL, json=[], headers={"X-SAPI-USED-IP-WEIGHT-1M": "400"})
     store = RecordingStore()
-    session = BinanceSession(API_KEY, HmacSigner("s3cret"), clock=fake_clock, budget_store=store)
+    session = connect(API_KEY, "s3cret", BASE, clock=fake_clock, budget_store=store).session
     from airflow_binance_loan.client.loan_api import LoanClient
 
     LoanClient(session).ltv_details()
@@ -210,18 +210,18 @@ def test_a_duck_typed_store_is_used_through_the_session(requests_mock, fake_cloc
 def test_session_default_is_this_process_and_text_specs_open_once(tmp_path):
     default = BinanceSession(API_KEY, HmacSigner("s3cret"))
     assert default.pacer.store is process_store()
-    one = BinanceSession(API_KEY, HmacSigner("s3cret"), budget_store=f"host:{tmp_path}")
+    one = connect(API_KEY, "s3cret", budget_store=f"host:{tmp_path}").session
     two = connect(API_KEY, "s3cret", budget_store=f"host:{tmp_path}").session
     assert isinstance(one.pacer.store, FileBudgetStore) and one.pacer.store is two.pacer.store
     assert one.pacer.store.directory == tmp_path
     explicit = WeightPacer()
-    assert BinanceSession(API_KEY, HmacSigner("s3cret"), pacer=explicit, budget_store="process").pacer is explicit
+    assert connect(API_KEY, "s3cret", pacer=explicit, budget_store="process").session.pacer is explicit
 
 
 def test_session_window_is_passed_to_its_pacer(fake_clock):
     session = make_client(fake_clock).session
     assert session.pacer.window_ms == 60000
-    sandbox = BinanceSession(API_KEY, HmacSigner("s3cret"), window_seconds=2, budget_store="process")
+    sandbox = connect(API_KEY, "s3cret", window_seconds=2, budget_store="process").session
     assert sandbox.pacer.window_ms == 2000
 
 

@@ -8,7 +8,7 @@ file        every process of one machine      ``host`` / ``host:/dir`` (Airflow 
 Redis       every process of every host       ``redis://host:port/db`` (``[redis]`` extra)
 ========== ================================= ==========================================
 
-``WeightPacer(store=...)`` takes any :class:`BudgetStore`; ``BinanceSession(budget_store=...)``
+``WeightPacer(store=...)`` takes any :class:`BudgetStore`; ``connect(budget_store=...)``
 takes a store or a ``weight_budget`` text.
 """
 
