@@ -59,7 +59,8 @@ if _DAGS_DIR not in sys.path:
     sys.path.append(_DAGS_DIR)
 
 from binance_settlement_lib.approval_operator import PlanApprovalOperator  # noqa: E402
-from binance_settlement_lib.money import DECIMAL_PATTERN  # noqa: E402
+
+from airflow_binance_loan.money import DECIMAL_PATTERN  # noqa: E402
 
 # --- When: 18:00 on the last day of every month (cron "L"), in this timezone (DST handled). ---------
 SETTLEMENT_CRON = "0 18 L * *"

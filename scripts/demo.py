@@ -36,7 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from demo_approval import APPROVER, RestApprover, approver_env, free_port, start_api_server
@@ -185,7 +185,7 @@ def final_liabilities(state: dict[str, Any]) -> dict[tuple[int, str], dict[str, 
 
 def render_liabilities(liabilities: dict[tuple[int, str], dict[str, Decimal]]) -> str:
     header = ("UNIT", "ASSET", "PRINCIPAL", "INTEREST", "OUTSTANDING", "MARGIN BALANCE")
-    rows = [(str(g), a, *(_fmt(v[k]) for k in ("principal", "interest", "outstanding", "margin_balance")))
+    rows = [(str(g), a, *(format_decimal(v[k]) for k in ("principal", "interest", "outstanding", "margin_balance")))
             for (g, a), v in sorted(liabilities.items())]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -194,11 +194,6 @@ def render_liabilities(liabilities: dict[tuple[int, str], dict[str, Decimal]]) -
                                                                                           strict=True))).rstrip()
 
     return "\n".join(line(r) for r in [header, tuple("-" * w for w in widths), *rows])
-
-
-def _fmt(value: Decimal) -> str:
-    # One formatter for money everywhere (its normalize()-based copy rounded past 28 digits).
-    return format_decimal(value)
 
 
 def verify(report: dict[str, Any], state: dict[str, Any], run_failed: bool) -> tuple[list[str], list[str]]:
@@ -214,10 +209,12 @@ def verify(report: dict[str, Any], state: dict[str, Any], run_failed: bool) -> t
         row = rows.get(key)
         owed = final.get(key, {}).get("outstanding", Decimal(0))
         if row is None:
-            problems.append(f"unit {group_id} {asset} owes {_fmt(owed)} in the sandbox but is not in the report")
+            problems.append(f"unit {group_id} {asset} owes {format_decimal(owed)} in the sandbox "
+                            "but is not in the report")
             continue
         if Decimal(row["after"]) != owed:
-            problems.append(f"unit {group_id} {asset}: report says {row['after']} after, sandbox says {_fmt(owed)}")
+            problems.append(f"unit {group_id} {asset}: report says {row['after']} after, "
+                            f"sandbox says {format_decimal(owed)}")
         tx = row["transaction_id"]
         if tx != "-":
             record = records.get(tx)
@@ -227,15 +224,15 @@ def verify(report: dict[str, Any], state: dict[str, Any], run_failed: bool) -> t
                 problems.append(f"unit {group_id} {asset}: report repaid {row['repaid']} in {tx}, sandbox record "
                                 f"says {record['amount']} {record['assetName']} on unit {record['groupId']}")
         if (owed > tolerance) == row["settled"]:
-            problems.append(f"unit {group_id} {asset}: owes {_fmt(owed)} but the report marks it "
+            problems.append(f"unit {group_id} {asset}: owes {format_decimal(owed)} but the report marks it "
                             f"{'settled' if row['settled'] else 'not settled'}")
         if not row["settled"]:
             wallet = final.get(key, {}).get("margin_balance", Decimal(0))
             if row["reason"].startswith("partial repay") and wallet == 0:
-                explained.append(f"unit {group_id} still owes {_fmt(owed)} {asset} ({row['reason']})")
+                explained.append(f"unit {group_id} still owes {format_decimal(owed)} {asset} ({row['reason']})")
             else:
-                problems.append(f"unit {group_id} {asset} still owes {_fmt(owed)} for an unexpected reason: "
-                                f"{row['reason']} (MARGIN balance {_fmt(wallet)})")
+                problems.append(f"unit {group_id} {asset} still owes {format_decimal(owed)} for an unexpected reason: "
+                                f"{row['reason']} (MARGIN balance {format_decimal(wallet)})")
     if run_failed != bool(report["failures"]):
         problems.append(f"the DAG run {'failed' if run_failed else 'succeeded'} but the report lists "
                         f"{len(report['failures'])} failure(s)")

@@ -11,17 +11,9 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from urllib.parse import quote_plus
 
+from airflow_binance_loan.money import format_decimal
+
 Params = Mapping[str, object] | Iterable[tuple[str, object]]
-
-
-def format_decimal(value: Decimal) -> str:
-    """Plain fixed-point text for a finite Decimal: never an exponent, no trailing zeros."""
-    if not value.is_finite():
-        raise ValueError(f"cannot format non-finite decimal {value!r}")
-    text = format(value, "f")  # no normalize(): it rounds to the context precision (28 digits)
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
 
 
 def param_text(value: object) -> str:

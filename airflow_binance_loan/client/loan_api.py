@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_binance_loan.client import endpoints as ep
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.models import (
     ActiveRiskUnit,
@@ -43,6 +42,7 @@ from airflow_binance_loan.exceptions import (
     InvalidParameterError,
     UnexpectedResponseError,
 )
+from airflow_binance_loan.money import format_decimal
 
 DAY_MS = 86_400_000
 PAGE_SIZE = 100

@@ -7,22 +7,20 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_binance_loan.exceptions import UnexpectedResponseError
+from airflow_binance_loan.money import parse_decimal
 
 
 def to_decimal(value: Any, name: str = "amount") -> Decimal:
-    """An amount from a response: JSON number (already Decimal/int) or string, never float."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str) and value.strip():
-        try:
-            result = Decimal(value.strip())
-        except ArithmeticError:
-            raise UnexpectedResponseError(f"field {name!r} is not a decimal: {value[:40]!r}") from None
-        if result.is_finite():
-            return result
-    raise UnexpectedResponseError(f"field {name!r} is not a decimal: {value!r}")
+    """An amount from a response: JSON number (already Decimal/int) or string, never float.
+
+    :param value: the field's value.
+    :param name: the field's name, for the error.
+    """
+    try:
+        return parse_decimal(value, name)
+    except ValueError:
+        shown = value[:40] if isinstance(value, str) else value
+        raise UnexpectedResponseError(f"field {name!r} is not a decimal: {shown!r}") from None
 
 
 def to_id(value: Any, name: str = "transactionId") -> str:

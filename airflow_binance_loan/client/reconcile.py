@@ -22,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.models import BorrowRepayRecord
 from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError
+from airflow_binance_loan.money import format_decimal, optional_decimal_text, parse_decimal
 
 Outcome = Literal["executed", "not_executed", "unknown"]
 SKEW_MS = 2_000
@@ -61,6 +62,34 @@ class SentRepay:
         """Ids that identify this request's record: the answered id and an already matched record id."""
         return frozenset(i for i in (self.transaction_id, self.record_tran_id) if i)
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (amounts as exact decimal strings), e.g. for a trigger's kwargs."""
+        return {
+            "group_id": self.group_id, "asset": self.asset, "amount": format_decimal(self.amount),
+            "timestamp_ms": self.timestamp_ms, "transaction_id": self.transaction_id,
+            "answered_amount": optional_decimal_text(self.answered_amount),
+            "before": None if self.before is None else {"outstanding": format_decimal(self.before.outstanding),
+                                                        "at_ms": self.before.at_ms},
+            "record_tran_id": self.record_tran_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SentRepay:
+        """Rebuild from :meth:`to_json`.
+
+        :param data: the dict.
+        """
+        before = data.get("before")
+        answered = data.get("answered_amount")
+        return cls(
+            int(data["group_id"]), str(data["asset"]), parse_decimal(data["amount"]), int(data["timestamp_ms"]),
+            data.get("transaction_id"),
+            None if answered is None else parse_decimal(answered, "answered_amount"),
+            None if before is None else Snapshot(parse_decimal(before["outstanding"], "outstanding"),
+                                                 int(before["at_ms"])),
+            data.get("record_tran_id"),
+        )
+
 
 @dataclass(frozen=True)
 class OtherRequest:
@@ -77,6 +106,26 @@ class Others:
 
     claimed_ids: frozenset[str] = frozenset()
     unclaimed: tuple[OtherRequest, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON form (amounts as exact decimal strings)."""
+        return {
+            "claimed_ids": sorted(self.claimed_ids),
+            "unclaimed": [{"timestamp_ms": o.timestamp_ms, "amount": format_decimal(o.amount), "executed": o.executed}
+                          for o in self.unclaimed],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Others:
+        """Rebuild from :meth:`to_json`.
+
+        :param data: the dict.
+        """
+        return cls(
+            frozenset(str(i) for i in data.get("claimed_ids") or ()),
+            tuple(OtherRequest(int(o["timestamp_ms"]), parse_decimal(o["amount"]), bool(o["executed"]))
+                  for o in data.get("unclaimed") or ()),
+        )
 
 
 NO_OTHERS = Others()

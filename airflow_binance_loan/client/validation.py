@@ -9,6 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from airflow_binance_loan.exceptions import InvalidParameterError
+from airflow_binance_loan.money import decimal_places
 
 MAX_AMOUNT_DECIMALS = 8
 RECV_WINDOW_MAX_MS = 60000
@@ -66,11 +67,10 @@ def validate_amount(value: object, field_name: str = "amount") -> Decimal:
             raise InvalidParameterError(field_name, value, "must be finite")
         if amount <= 0:
             raise InvalidParameterError(field_name, value, "must be greater than 0")
-        exponent = amount.normalize().as_tuple().exponent
+        places = decimal_places(amount)
     except InvalidOperation:
         raise InvalidParameterError(field_name, value, "is not a valid decimal") from None
-    assert isinstance(exponent, int)
-    if exponent < -MAX_AMOUNT_DECIMALS:
+    if places > MAX_AMOUNT_DECIMALS:
         raise InvalidParameterError(
             field_name, value, f"has more than {MAX_AMOUNT_DECIMALS} decimal places"
         )

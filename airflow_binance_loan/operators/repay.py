@@ -193,15 +193,15 @@ class RiskUnitRepayOperator(BaseOperator):
         return self._push(context, step.outcome)
 
     def _defer(self, workflow: RepayWorkflow, step: Waiting) -> NoReturn:
-        from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger, others_to_json, sent_to_json
+        from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger
 
         self.log.info("Waiting in the triggerer for attempt %d (%s): %s", step.attempt, step.mode, step.detail)
         sent, others = workflow.evidence_of(step)
         self.defer(
             trigger=RepayEvidenceTrigger(
                 binance_credit_conn_id=self.binance_credit_conn_id,
-                sent=sent_to_json(sent),
-                others=others_to_json(others),
+                sent=sent.to_json(),
+                others=others.to_json(),
                 waiting=step.to_json(),
                 horizon_ms=int(self.policy.resend_horizon * 1000),
                 poll_interval=self.policy.poll_interval(step.mode),

@@ -6,15 +6,10 @@ from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from typing import Any, Literal
 
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.models import BorrowRepayRecord
+from airflow_binance_loan.money import format_decimal, optional_decimal_text
 
 Status = Literal["repaid", "dry_run", "nothing_to_repay", "reconciled"]
-
-
-def money(value: Decimal | None) -> str | None:
-    """A Decimal as an exact string (None stays None)."""
-    return None if value is None else format_decimal(value)
 
 
 @dataclass(frozen=True)
@@ -68,8 +63,8 @@ class RepayOutcome:
         return replace(
             self,
             repaid_amount=format_decimal(record.amount),
-            principal=money(record.principal),
-            interest=money(record.interest),
+            principal=optional_decimal_text(record.principal),
+            interest=optional_decimal_text(record.interest),
             record_status=record.status,
             record_tran_id=record.tran_id,
         )

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.validation import (
     validate_amount,
     validate_asset,
@@ -14,6 +13,7 @@ from airflow_binance_loan.client.validation import (
     validate_repay_from,
 )
 from airflow_binance_loan.exceptions import InvalidParameterError
+from airflow_binance_loan.money import format_decimal
 
 OUTSTANDING = "outstanding"
 _EMPTY = (None, "", "None", "none", "null")

@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Any, Literal, NoReturn
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.intent import RequestIntent
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.reconcile import Others, Reconciliation, SentRepay, Snapshot, examine
@@ -44,6 +43,7 @@ from airflow_binance_loan.exceptions import (
     RepayRejectedError,
     RepaySupersededError,
 )
+from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.repayment.journal import Attempt, RepayJournal, RequestEntry
 from airflow_binance_loan.repayment.outcome import RepayOutcome
 from airflow_binance_loan.repayment.request import RepayRequest

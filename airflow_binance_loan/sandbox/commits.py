@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.sandbox.errors import SandboxError
 from airflow_binance_loan.sandbox.routes import Order, execute
 from airflow_binance_loan.sandbox.state import SandboxState

@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 
 
 def dumps(value: Any) -> bytes:

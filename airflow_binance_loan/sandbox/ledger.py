@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.sandbox.clock import HOUR_MS
 from airflow_binance_loan.sandbox.errors import SandboxError
 from airflow_binance_loan.sandbox.state import InterestRow, Record, RiskUnit, SandboxState

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.endpoints import Endpoint
+from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.sandbox import ledger
 from airflow_binance_loan.sandbox.auth import require_permission
 from airflow_binance_loan.sandbox.errors import SandboxError, bad_date_range, mandatory, rejected_key

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 
 FORMAT_VERSION = 1
 DEMO = "demo"

@@ -14,74 +14,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from decimal import Decimal
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_binance_loan.client.reconcile import OtherRequest, Others, SentRepay, Snapshot, examine
-
-
-def sent_to_json(sent: SentRepay) -> dict[str, Any]:
-    """Plain JSON form of a :class:`SentRepay` (decimal strings).
-
-    :param sent: the request.
-    """
-    return {
-        "group_id": sent.group_id, "asset": sent.asset, "amount": str(sent.amount), "timestamp_ms": sent.timestamp_ms,
-        "transaction_id": sent.transaction_id,
-        "answered_amount": None if sent.answered_amount is None else str(sent.answered_amount),
-        "before": None if sent.before is None else {"outstanding": str(sent.before.outstanding),
-                                                    "at_ms": sent.before.at_ms},
-        "record_tran_id": sent.record_tran_id,
-    }
-
-
-def sent_from_json(data: dict[str, Any]) -> SentRepay:
-    """Rebuild a :class:`SentRepay` from :func:`sent_to_json`.
-
-    :param data: the dict.
-    """
-    before = data.get("before")
-    return SentRepay(
-        int(data["group_id"]), str(data["asset"]), Decimal(data["amount"]), int(data["timestamp_ms"]),
-        data.get("transaction_id"),
-        None if data.get("answered_amount") is None else Decimal(data["answered_amount"]),
-        None if before is None else Snapshot(Decimal(before["outstanding"]), int(before["at_ms"])),
-        data.get("record_tran_id"),
-    )
-
-
-def others_to_json(others: Others) -> dict[str, Any]:
-    """Plain JSON form of :class:`Others`.
-
-    :param others: what other requests claim.
-    """
-    return {
-        "claimed_ids": sorted(others.claimed_ids),
-        "unclaimed": [{"timestamp_ms": o.timestamp_ms, "amount": str(o.amount), "executed": o.executed}
-                      for o in others.unclaimed],
-    }
-
-
-def others_from_json(data: dict[str, Any]) -> Others:
-    """Rebuild :class:`Others` from :func:`others_to_json`.
-
-    :param data: the dict.
-    """
-    return Others(
-        frozenset(str(i) for i in data.get("claimed_ids") or ()),
-        tuple(OtherRequest(int(o["timestamp_ms"]), Decimal(o["amount"]), bool(o["executed"]))
-              for o in data.get("unclaimed") or ()),
-    )
+from airflow_binance_loan.client.reconcile import Others, SentRepay, examine
 
 
 class RepayEvidenceTrigger(BaseTrigger):
     """Fires ``{"status": "decided" | "deadline" | "error", "waiting": {...}, "detail": str}`` once.
 
     :param binance_credit_conn_id: the credit account's connection.
-    :param sent: :func:`sent_to_json` of the attempt.
-    :param others: :func:`others_to_json` at deferral time.
+    :param sent: :meth:`SentRepay.to_json` of the attempt.
+    :param others: :meth:`Others.to_json` at deferral time.
     :param waiting: the workflow's ``Waiting.to_json()``, returned in the event.
     :param horizon_ms: the resend horizon.
     :param poll_interval: seconds between two looks.
@@ -133,7 +78,7 @@ class RepayEvidenceTrigger(BaseTrigger):
                 # dag.test's in-line runner has no async connection lookup for DB connections.
                 config = hook.connection_config()
             client = hook.client_from_config(config)
-            sent, others = sent_from_json(self.sent), others_from_json(self.others)
+            sent, others = SentRepay.from_json(self.sent), Others.from_json(self.others)
         except Exception as exc:
             yield self._event("error", f"{type(exc).__name__}: {exc}")
             return

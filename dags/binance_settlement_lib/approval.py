@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from binance_settlement_lib.money import fmt, parse_amount
+from airflow_binance_loan.money import format_decimal, parse_decimal
 
 APPROVE, REJECT = "Approve", "Reject"
 
@@ -17,7 +17,7 @@ def planned_amounts(plan: list[dict[str, Any]], units: list[dict[str, Any]]) -> 
     :param units: the ``read_liabilities`` snapshot.
     """
     owed = {(int(u["group_id"]), i["asset"]): i["outstanding"] for u in units for i in u["liabilities"]}
-    return [parse_amount(owed.get((int(p["group_id"]), p["asset"]), "0") if p["amount"] == "outstanding"
+    return [parse_decimal(owed.get((int(p["group_id"]), p["asset"]), "0") if p["amount"] == "outstanding"
                          else p["amount"]) for p in plan]
 
 
@@ -28,13 +28,13 @@ def approval_reasons(plan: list[dict[str, Any]], units: list[dict[str, Any]], th
     :param units: the snapshot.
     :param threshold: the approval threshold (decimal string).
     """
-    limit = parse_amount(threshold, "approval_threshold")
+    limit = parse_decimal(threshold, "approval_threshold")
     amounts = planned_amounts(plan, units)
-    reasons = [f"risk unit {p['group_id']} repays {fmt(a)} {p['asset']}, above {fmt(limit)}"
+    reasons = [f"risk unit {p['group_id']} repays {format_decimal(a)} {p['asset']}, above {format_decimal(limit)}"
                for p, a in zip(plan, amounts, strict=True) if a > limit]
     for asset, total in totals(plan, amounts).items():
         if total > limit:
-            reasons.append(f"the plan repays {fmt(total)} {asset} in total, above {fmt(limit)}")
+            reasons.append(f"the plan repays {format_decimal(total)} {asset} in total, above {format_decimal(limit)}")
     return reasons
 
 
@@ -62,10 +62,10 @@ def plan_markdown(plan: list[dict[str, Any]], units: list[dict[str, Any]], reaso
              "is repaid.", "", "**Why a second person:** " + "; ".join(reasons) + ".", "",
              "| UNIT | ASSET | OUTSTANDING | AMOUNT | CONNECTION | CAP |", "|---|---|---:|---:|---|---:|"]
     for item, amount in zip(plan, amounts, strict=True):
-        lines.append(f"| {item['group_id']} | {item['asset']} | {fmt(amount)} | {item['amount']} | "
+        lines.append(f"| {item['group_id']} | {item['asset']} | {format_decimal(amount)} | {item['amount']} | "
                      f"{item['binance_credit_conn_id']} | {item.get('max_amount') or '-'} |")
     lines += ["", "| ASSET | TOTAL |", "|---|---:|"]
-    lines += [f"| {asset} | {fmt(total)} |" for asset, total in totals(plan, amounts).items()]
+    lines += [f"| {asset} | {format_decimal(total)} |" for asset, total in totals(plan, amounts).items()]
     lines += ["", "`outstanding` is re-read just before each repay, so accrued interest is included."]
     return "\n".join(lines)
 

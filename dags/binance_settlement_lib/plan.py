@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from binance_settlement_lib.money import check_decimal_text, fmt, parse_amount
+from airflow_binance_loan.money import check_decimal_text, format_decimal, parse_decimal
 
 #: Airflow Variable (JSON object groupId → connection id) consulted when the DAG param has no entry.
 CONNECTION_MAP_VARIABLE = "binance_loan_connection_map"
@@ -20,13 +20,13 @@ def units_to_json(units: Iterable[Any]) -> list[dict[str, Any]]:
         result.append(
             {
                 "group_id": int(unit.group_id),
-                "ltv": fmt(unit.ltv),
+                "ltv": format_decimal(unit.ltv),
                 "liabilities": [
                     {
                         "asset": item.asset,
-                        "principal": fmt(item.principal),
-                        "interest": fmt(item.interest),
-                        "outstanding": fmt(item.outstanding),
+                        "principal": format_decimal(item.principal),
+                        "interest": format_decimal(item.interest),
+                        "outstanding": format_decimal(item.outstanding),
                     }
                     for item in sorted(unit.liabilities, key=lambda i: i.asset)
                 ],
@@ -64,7 +64,7 @@ def build_plan(
     so interest accrued since ``read_liabilities`` is included. ``max_amount`` is the unit's cap
     (``caps[str(group_id)]``) or None; a larger outstanding fails that repay before anything is sent.
     """
-    minimum = parse_amount(check_decimal_text(threshold, "threshold"), "threshold")
+    minimum = parse_decimal(check_decimal_text(threshold, "threshold"), "threshold")
     caps = caps or {}
     plan = []
     for unit in units:
@@ -74,7 +74,7 @@ def build_plan(
             cap = check_decimal_text(cap, f"max_amount_per_unit[{group_id}]")
         conn_id, _source = connection_for(group_id, connection_map, variable_map)
         for item in unit["liabilities"]:
-            if parse_amount(item["outstanding"], "outstanding") <= minimum:
+            if parse_decimal(item["outstanding"], "outstanding") <= minimum:
                 continue
             plan.append(
                 {

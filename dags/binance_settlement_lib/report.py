@@ -12,7 +12,7 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from binance_settlement_lib.money import fmt, parse_amount
+from airflow_binance_loan.money import format_decimal, parse_decimal
 
 REPORT_TITLE = "Binance month-end settlement report"
 REPAID_STATUSES = ("repaid", "reconciled")
@@ -59,7 +59,7 @@ def _reason(
     """Why a (unit, asset) still owes money after the run."""
     if planned is None:
         if before > 0:
-            return f"not planned: outstanding {fmt(before)} was at or below the threshold {threshold or '?'}"
+            return f"not planned: outstanding {format_decimal(before)} was at or below the threshold {threshold or '?'}"
         return "not planned: the liability appeared after read_liabilities (new borrow or interest)"
     if result is None and error:
         text = f"repay task {state or 'failed'}: {error}"
@@ -67,14 +67,14 @@ def _reason(
         text = f"repay task {state or 'failed'} (no result; see the log of repay[{map_index}])"
     if result is None:
         cap = planned.get("max_amount")
-        if cap is not None and before > parse_amount(cap, "max_amount"):
-            text += f"; outstanding {fmt(before)} exceeds this unit's max_amount {cap}"
+        if cap is not None and before > parse_decimal(cap, "max_amount"):
+            text += f"; outstanding {format_decimal(before)} exceeds this unit's max_amount {cap}"
         return text
     status = result.get("status")
     requested = result.get("requested_amount") or "0"
     repaid = result.get("repaid_amount") or "0"
     tx = result.get("transaction_id")
-    if status in REPAID_STATUSES and parse_amount(repaid) < parse_amount(requested):
+    if status in REPAID_STATUSES and parse_decimal(repaid) < parse_decimal(requested):
         return (
             f"partial repay: requested {requested}, Binance repaid {repaid} (transaction {tx}); "
             "the credit account's available balance was lower"
@@ -108,7 +108,7 @@ def build_report(
     result means the repay task instance failed or never ran. A (unit, asset) fails when it still owes
     more than ``tolerance`` afterwards, or when the after-read is missing.
     """
-    limit = parse_amount(tolerance, "tolerance")
+    limit = parse_decimal(tolerance, "tolerance")
     plan = plan or []
     results = list(results or [])
     results += [None] * (len(plan) - len(results))
@@ -131,7 +131,7 @@ def build_report(
         item = plan[i] if i is not None else None
         result = results[i] if i is not None else None
         state = states[i] if i is not None else None
-        before_amount = parse_amount(before_idx.get(key, "0"))
+        before_amount = parse_decimal(before_idx.get(key, "0"))
         after_text = after_idx.get(key, "0") if after is not None else "?"
         if result is not None:
             status = str(result.get("status"))
@@ -142,7 +142,7 @@ def build_report(
         row = {
             "group_id": str(group_id),
             "asset": asset,
-            "before": fmt(before_amount),
+            "before": format_decimal(before_amount),
             "requested": str(result.get("requested_amount")) if result else "-",
             "repaid": str(result.get("repaid_amount")) if result else "-",
             "transaction_id": str(result.get("transaction_id") or "-") if result else "-",
@@ -158,7 +158,7 @@ def build_report(
             reason = "ltv-details after the repayments could not be read"
             row.update(settled=False, result="UNKNOWN", reason=reason)
             failures.append(f"risk unit {group_id} {asset}: outcome unknown: {reason}")
-        elif parse_amount(after_text) > limit:
+        elif parse_decimal(after_text) > limit:
             if item is not None and result is None and not approved:
                 reason = f"not repaid: {approval}"
             else:

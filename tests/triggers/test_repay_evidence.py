@@ -11,13 +11,7 @@ from typing import Any
 import pytest
 
 from airflow_binance_loan.client.reconcile import OtherRequest, Others, SentRepay, Snapshot
-from airflow_binance_loan.triggers.repay_evidence import (
-    RepayEvidenceTrigger,
-    others_from_json,
-    others_to_json,
-    sent_from_json,
-    sent_to_json,
-)
+from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger
 
 BASE = "http://127.0.0.1:9"
 SECRET = "trigger-test-secret-0123456789abcdef"
@@ -36,8 +30,8 @@ def connection(monkeypatch: pytest.MonkeyPatch) -> None:
 def make_trigger(deadline: float | None = None, **overrides: Any) -> RepayEvidenceTrigger:
     kwargs: dict[str, Any] = {
         "binance_credit_conn_id": "binance_credit_trigger",
-        "sent": sent_to_json(SENT),
-        "others": others_to_json(Others(frozenset({"42"}), (OtherRequest(NOW_MS - 5, Decimal(3), True),))),
+        "sent": SENT.to_json(),
+        "others": Others(frozenset({"42"}), (OtherRequest(NOW_MS - 5, Decimal(3), True),)).to_json(),
         "waiting": {"attempt": 1, "mode": "confirm", "deadline": deadline or time.time() + 30, "detail": ""},
         "horizon_ms": 600_000,
         "poll_interval": 0.01,
@@ -54,10 +48,10 @@ def collect(trigger: RepayEvidenceTrigger) -> list[dict[str, Any]]:
 
 
 def test_plain_values_round_trip_exactly() -> None:
-    assert sent_from_json(json.loads(json.dumps(sent_to_json(SENT)))) == SENT
+    assert SentRepay.from_json(json.loads(json.dumps(SENT.to_json()))) == SENT
     others = Others(frozenset({"1", "2"}), (OtherRequest(5, Decimal("0.00000001"), False),))
-    assert others_from_json(json.loads(json.dumps(others_to_json(others)))) == others
-    assert sent_to_json(SENT)["amount"] == "1500.12345678"  # a string: serde would turn a Decimal into a float
+    assert Others.from_json(json.loads(json.dumps(others.to_json()))) == others
+    assert SENT.to_json()["amount"] == "1500.12345678"  # a string: serde would turn a Decimal into a float
 
 
 def test_serialize_round_trip_rebuilds_an_equal_trigger() -> None:

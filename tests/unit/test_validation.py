@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.validation import (
     validate_amount,
     validate_asset,
@@ -20,6 +19,7 @@ from airflow_binance_loan.client.validation import (
     validate_time_ms,
 )
 from airflow_binance_loan.exceptions import InvalidParameterError
+from airflow_binance_loan.money import format_decimal
 
 from .fakes import FakeClock, fast_settings, make_client
 
