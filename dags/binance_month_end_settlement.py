@@ -43,24 +43,15 @@ says what to do (trigger the DAG manually to settle now).
 from __future__ import annotations
 
 import os
-import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, task
+from binance_settlement_lib.approval_operator import PlanApprovalOperator
 
+from airflow_binance_loan.money import DECIMAL_PATTERN
 from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
 from airflow_binance_loan.timetables import PunctualCronTimetable
-
-# The helper package lives next to this file. Airflow puts the DAGs folder (or bundle) on sys.path;
-# an ad-hoc DagBag(dag_folder=...) or a plain `python dags/<file>.py` does not.
-_DAGS_DIR = os.path.dirname(os.path.abspath(__file__))
-if _DAGS_DIR not in sys.path:
-    sys.path.append(_DAGS_DIR)
-
-from binance_settlement_lib.approval_operator import PlanApprovalOperator  # noqa: E402
-
-from airflow_binance_loan.money import DECIMAL_PATTERN  # noqa: E402
 
 # --- When: 18:00 on the last day of every month (cron "L"), in this timezone (DST handled). ---------
 SETTLEMENT_CRON = "0 18 L * *"

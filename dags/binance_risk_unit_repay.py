@@ -11,9 +11,8 @@ Untick *Dry run* to repay for real.
   there is one, the run fails naming it, unless *I mean to repay again* is ticked. (Each run has its
   own journal, so two runs of a fixed amount would otherwise repay twice.)
 
-The repay task is `RiskUnitRepayOperator`, templated from the params; `dry_run` is not a template
-field, so **guard** also turns the param into the one-element list the repay is expanded over
-(the task shows as `repay [0]`). Its XCom `return_value` holds the exact result (decimal strings).
+The repay task is `RiskUnitRepayOperator`, templated from the params (the *Dry run* tick becomes its
+`simulate` flag). Its XCom `return_value` holds the exact result (decimal strings).
 """
 
 from __future__ import annotations
@@ -85,8 +84,8 @@ with DAG(
 ) as dag:
 
     @task
-    def guard(params: dict[str, Any]) -> list[bool]:
-        """Refuse an accidental repeat of a real repay; return the dry-run flag the repay is expanded over."""
+    def guard(params: dict[str, Any]) -> None:
+        """Refuse an accidental repeat of a real repay."""
         import logging
         from datetime import timedelta
 
@@ -102,7 +101,7 @@ with DAG(
                  "DRY RUN (nothing will be sent)" if dry_run else "REAL REPAY",
                  params["amount"], params["asset"], params["group_id"], conn_id)
         if dry_run:
-            return [True]
+            return
         since = datetime.now(UTC) - timedelta(minutes=REPEAT_WINDOW_MINUTES)
         records = BinanceCreditHook(conn_id).borrow_repay_records(
             "REPAY", params["group_id"], params["asset"], start_time=int(since.timestamp() * 1000))
@@ -112,9 +111,8 @@ with DAG(
         if earlier is not None:
             log.warning("Repaying again on purpose ('I mean to repay again' ticked): earlier transaction %s",
                         earlier.tran_id)
-        return [False]
 
-    RiskUnitRepayOperator.partial(
+    guard() >> RiskUnitRepayOperator(
         task_id="repay",
         group_id="{{ params.group_id }}",
         asset="{{ params.asset }}",
@@ -122,5 +120,6 @@ with DAG(
         repay_from="{{ params.repay_from or '' }}",
         binance_credit_conn_id="{{ params.binance_credit_conn_id or 'binance_credit_' ~ params.group_id }}",
         max_amount="{{ params.max_amount or '' }}",
+        simulate="{{ params.dry_run }}",
         deferrable=True,
-    ).expand(dry_run=guard())
+    )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from airflow_binance_loan.client.base_url import DEFAULT_BASE_URL
 from airflow_binance_loan.client.budgets import BudgetSpec, BudgetStore, open_budget_store
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.endpoints import WINDOW_SECONDS
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.ratelimit import DEFAULT_MAX_WAIT_SECONDS, WeightPacer
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
-from airflow_binance_loan.client.session import DEFAULT_BASE_URL, BinanceSession
+from airflow_binance_loan.client.session import BinanceSession
 from airflow_binance_loan.client.signing import load_signer
 from airflow_binance_loan.client.transport import Transport
 

@@ -22,13 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_binance_loan.client.intent import RequestIntent
-from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.models import BorrowRepayRecord
 from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError
 from airflow_binance_loan.money import format_decimal, optional_decimal_text, parse_decimal
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.client.loan_api import LoanClient
 
 Outcome = Literal["executed", "not_executed", "unknown"]
 SKEW_MS = 2_000

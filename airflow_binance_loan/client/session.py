@@ -6,12 +6,12 @@ endpoint methods on top of :meth:`BinanceSession.call`.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from airflow_binance_loan.client.base_url import DEFAULT_BASE_URL, check_base_url
 from airflow_binance_loan.client.budgets import open_budget_store
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock, ServerTime
 from airflow_binance_loan.client.encoding import encode_params, param_text, signature_payload
@@ -41,35 +41,8 @@ from airflow_binance_loan.exceptions import (
 
 log = logging.getLogger("airflow_binance_loan.client")
 
-DEFAULT_BASE_URL = "https://api.binance.com"
 ParamItems = Sequence[tuple[str, object]]
 _UNSIGNED_CONTROL = ("timestamp", "recvWindow", "signature")
-
-
-def check_base_url(base_url: str) -> str:
-    """Only HTTPS may carry API keys; plain http is allowed for loopback (the local sandbox)."""
-    url = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(f"invalid base URL {url!r}: expected https://host[:port]")
-    if parts.path or parts.query or parts.fragment or parts.username:
-        raise ConfigurationError(f"invalid base URL {url!r}: give only scheme, host and port")
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        raise ConfigurationError(
-            f"refusing plain-http base URL {url!r}: API keys only travel over HTTPS "
-            "(http is allowed for loopback hosts such as the local sandbox)"
-        )
-    return url
-
-
-def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class BinanceSession:

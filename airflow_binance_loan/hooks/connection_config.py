@@ -14,8 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_binance_loan import connection_fields as fields
+from airflow_binance_loan.client.base_url import DEFAULT_BASE_URL, check_base_url
 from airflow_binance_loan.client.budgets import BudgetSpec, parse_budget_spec
-from airflow_binance_loan.client.session import DEFAULT_BASE_URL, check_base_url
 from airflow_binance_loan.exceptions import ConfigurationError
 
 

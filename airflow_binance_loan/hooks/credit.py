@@ -10,25 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow.sdk import BaseHook
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
-from airflow_binance_loan.client.connect import connect
-from airflow_binance_loan.client.endpoints import LimitKind
-from airflow_binance_loan.client.intent import RequestIntent
-from airflow_binance_loan.client.loan_api import LoanClient
-from airflow_binance_loan.client.models import (
-    ActiveRiskUnit,
-    ApiRestrictions,
-    BorrowRepayRecord,
-    RepayResult,
-    RiskUnitDetails,
-)
-from airflow_binance_loan.client.ratelimit import WeightPacer
-from airflow_binance_loan.client.reconcile import Reconciliation, reconcile
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
@@ -40,6 +27,20 @@ from airflow_binance_loan.exceptions import (
     TimestampError,
 )
 from airflow_binance_loan.hooks.connection_config import ConnectionConfig, config_from_connection
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.client.endpoints import LimitKind
+    from airflow_binance_loan.client.intent import RequestIntent
+    from airflow_binance_loan.client.loan_api import LoanClient
+    from airflow_binance_loan.client.models import (
+        ActiveRiskUnit,
+        ApiRestrictions,
+        BorrowRepayRecord,
+        RepayResult,
+        RiskUnitDetails,
+    )
+    from airflow_binance_loan.client.ratelimit import WeightPacer
+    from airflow_binance_loan.client.reconcile import Reconciliation
 
 CLOCK_WARNING_MS = 1000
 #: Extras that are secrets (masked in logs); the others (key type, timeouts) are plain settings.
@@ -125,6 +126,8 @@ class BinanceCreditHook(BaseHook):
 
         :param config: the parsed connection (:meth:`connection_config`).
         """
+        from airflow_binance_loan.client.connect import connect
+
         try:
             return connect(
                 config.api_key,
@@ -229,6 +232,8 @@ class BinanceCreditHook(BaseHook):
         :param intent: the request as it was sent (from ``ExecutionUnknownError.intent`` or ``on_send``).
         :param kwargs: passed to :func:`~.client.reconcile.reconcile`.
         """
+        from airflow_binance_loan.client.reconcile import reconcile
+
         return reconcile(self.get_conn(), intent, **kwargs)
 
     # -- connection test -----------------------------------------------------------------------

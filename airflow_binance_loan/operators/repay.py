@@ -12,13 +12,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from airflow.sdk import BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
-from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -27,22 +26,23 @@ from airflow_binance_loan.exceptions import (
     RepayRejectedError,
     RepaySupersededError,
 )
-from airflow_binance_loan.hooks.credit import BinanceCreditHook
-from airflow_binance_loan.operators.journal_store import VariableJournalStore
-from airflow_binance_loan.repayment import (
-    Finished,
-    JournalStore,
-    RepayJournal,
-    RepayOutcome,
-    RepayPolicy,
-    RepayRequest,
-    RepayWorkflow,
-    Waiting,
-    build_request,
-    request_id_for,
-)
+from airflow_binance_loan.repayment.policy import RepayPolicy
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.client.ratelimit import WeightPacer
+    from airflow_binance_loan.repayment import (
+        Finished,
+        JournalStore,
+        RepayOutcome,
+        RepayRequest,
+        RepayWorkflow,
+        Waiting,
+    )
 
 T = TypeVar("T")
+#: BinanceCreditHook.default_conn_name (not imported here: the hook loads the client, and this module
+#: is imported by every DAG file that uses the operator).
+DEFAULT_CONN_ID = "binance_credit_default"
 #: XCom key holding the reason of a failed try (secret-free: built from Binance's answer and the request).
 FAILURE_XCOM_KEY = "failure"
 #: Retrying the same request cannot help: fail the task at once, with the reason.
@@ -60,7 +60,8 @@ class RiskUnitRepayOperator(BaseOperator):
     :param binance_credit_conn_id: the credit account's ``binance_credit`` connection (templated).
     :param repay_from: ``MARGIN`` (Binance's default) or ``SPOT`` (templated).
     :param max_amount: safety cap; a larger amount fails the task before sending (templated).
-    :param dry_run: resolve and log everything, push what would be done, send no repay.
+    :param simulate: resolve and log everything, push what would be done (status ``dry_run``), send no
+        repay (templated: a bool, or text ``true``/``false``/``1``/``0``/``yes``/``no`` after rendering).
     :param deferrable: wait for confirmation / reconciliation in the triggerer, not a worker slot.
     :param resend_horizon: seconds after a request's timestamp before "no record and no liability
         drop" proves it did not execute (default 600).
@@ -83,6 +84,7 @@ class RiskUnitRepayOperator(BaseOperator):
         "repay_from",
         "binance_credit_conn_id",
         "max_amount",
+        "simulate",
     )
     ui_color = "#f0b90b"
 
@@ -92,10 +94,10 @@ class RiskUnitRepayOperator(BaseOperator):
         group_id: int | str,
         asset: str,
         amount: Decimal | int | str,
-        binance_credit_conn_id: str = BinanceCreditHook.default_conn_name,
+        binance_credit_conn_id: str = DEFAULT_CONN_ID,
         repay_from: str | None = None,
         max_amount: Decimal | int | str | None = None,
-        dry_run: bool = False,
+        simulate: bool | str = False,
         deferrable: bool = False,
         resend_horizon: float = 600.0,
         reconcile_timeout: float = 900.0,
@@ -121,8 +123,7 @@ class RiskUnitRepayOperator(BaseOperator):
         self.binance_credit_conn_id = binance_credit_conn_id
         self.repay_from = repay_from
         self.max_amount = max_amount
-        # BaseOperator already has a dry_run() method: keep the flag under another name.
-        self.dry_run_only = dry_run
+        self.simulate = simulate
         self.deferrable = deferrable
         self.policy = RepayPolicy(
             resend_horizon=resend_horizon, reconcile_timeout=reconcile_timeout,
@@ -137,9 +138,15 @@ class RiskUnitRepayOperator(BaseOperator):
 
     def validated_request(self) -> RepayRequest:
         """All inputs checked before any network call; one clear error naming field and value."""
+        from airflow_binance_loan.repayment.request import build_request
+
         return build_request(self.group_id, self.asset, self.amount, self.repay_from, self.max_amount)
 
     def _workflow(self, context: Context) -> RepayWorkflow:
+        from airflow_binance_loan.hooks.credit import BinanceCreditHook
+        from airflow_binance_loan.operators.journal_store import VariableJournalStore
+        from airflow_binance_loan.repayment import RepayJournal, RepayWorkflow, request_id_for
+
         request = _final(self.validated_request)
         ti = context["ti"]
         hook = BinanceCreditHook(self.binance_credit_conn_id, clock=self.clock, pacer=self.pacer)
@@ -162,7 +169,7 @@ class RiskUnitRepayOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         with _reason_pushed(context):
             workflow = self._workflow(context)
-            if self.dry_run_only:
+            if _flag(self.simulate, "simulate"):
                 return self._push(context, _final(workflow.dry_run))
             return self._drive(context, workflow, _final(workflow.start))
 
@@ -176,6 +183,8 @@ class RiskUnitRepayOperator(BaseOperator):
             if not event or "waiting" not in event:
                 raise AirflowFailException(f"resumed without a trigger event ({event!r}); the repay journal "
                                            "decides on the next try")
+            from airflow_binance_loan.repayment import Waiting
+
             workflow = self._workflow(context)
             waiting = Waiting.from_json(event["waiting"])
             step = _final(workflow.check, waiting)
@@ -185,6 +194,8 @@ class RiskUnitRepayOperator(BaseOperator):
             return self._drive(context, workflow, step)
 
     def _drive(self, context: Context, workflow: RepayWorkflow, step: Finished | Waiting) -> dict[str, Any]:
+        from airflow_binance_loan.repayment import Waiting
+
         while isinstance(step, Waiting):
             if self.deferrable:
                 self._defer(workflow, step)
@@ -237,3 +248,17 @@ def _final(call: Callable[..., T], *args: Any) -> T:
         return call(*args)
     except FINAL_ERRORS as exc:
         raise AirflowFailException(str(exc)) from None
+
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no", "")
+
+
+def _flag(value: bool | str, name: str) -> bool:
+    """A rendered boolean template field; anything but a clear yes or no fails before any network call."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE or text in _FALSE:
+        return text in _TRUE
+    raise AirflowFailException(str(InvalidParameterError(name, value, "must be true or false")))

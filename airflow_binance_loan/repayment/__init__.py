@@ -12,10 +12,31 @@ Typical use without Airflow::
 
 from __future__ import annotations
 
-from airflow_binance_loan.repayment.journal import JournalStore, MemoryJournalStore, RepayJournal, request_id_for
-from airflow_binance_loan.repayment.outcome import RepayOutcome
-from airflow_binance_loan.repayment.request import OUTSTANDING, RepayRequest, build_request
-from airflow_binance_loan.repayment.workflow import Finished, RepayPolicy, RepayWorkflow, Waiting
+from typing import TYPE_CHECKING
+
+from airflow_binance_loan.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.repayment.journal import JournalStore, MemoryJournalStore, RepayJournal, request_id_for
+    from airflow_binance_loan.repayment.outcome import RepayOutcome
+    from airflow_binance_loan.repayment.policy import RepayPolicy
+    from airflow_binance_loan.repayment.request import OUTSTANDING, RepayRequest, build_request
+    from airflow_binance_loan.repayment.workflow import Finished, RepayWorkflow, Waiting
+
+_HOMES = {
+    "JournalStore": "airflow_binance_loan.repayment.journal",
+    "MemoryJournalStore": "airflow_binance_loan.repayment.journal",
+    "RepayJournal": "airflow_binance_loan.repayment.journal",
+    "request_id_for": "airflow_binance_loan.repayment.journal",
+    "RepayOutcome": "airflow_binance_loan.repayment.outcome",
+    "RepayPolicy": "airflow_binance_loan.repayment.policy",
+    "OUTSTANDING": "airflow_binance_loan.repayment.request",
+    "RepayRequest": "airflow_binance_loan.repayment.request",
+    "build_request": "airflow_binance_loan.repayment.request",
+    "Finished": "airflow_binance_loan.repayment.workflow",
+    "RepayWorkflow": "airflow_binance_loan.repayment.workflow",
+    "Waiting": "airflow_binance_loan.repayment.workflow",
+}
 
 __all__ = [
     "OUTSTANDING",
@@ -31,3 +52,5 @@ __all__ = [
     "build_request",
     "request_id_for",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

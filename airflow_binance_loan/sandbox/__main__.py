@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from airflow_binance_loan.client.session import is_loopback_host
+from airflow_binance_loan.client.base_url import is_loopback_host
 from airflow_binance_loan.sandbox.server import SandboxServer
 from airflow_binance_loan.sandbox.state import DEMO, load_state
 

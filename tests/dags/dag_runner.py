@@ -21,13 +21,14 @@ def main(argv: list[str]) -> int:
     dag_id, out_path = argv[0], argv[1]
     conf = json.loads(argv[2]) if len(argv) > 2 else None
 
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow.dag_processing.dagbag import BundleDagBag
     from airflow.models.xcom import XComModel
     from airflow.sdk.serde import deserialize
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    bag = BundleDagBag(dag_folder=folder, bundle_path=folder)  # the folder on sys.path, as Airflow parses it
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     dag = bag.dags[dag_id]

@@ -204,8 +204,7 @@ def test_manual_dry_run_changes_nothing(
     after = sandbox.state.snapshot()
 
     assert run.state == "success", run.log[-3000:]
-    assert run.xcom("guard") == [True]
-    result = run.xcom("repay", 0)
+    result = run.xcom("repay")
     assert result["status"] == "dry_run"
     assert (result["requested_amount"], result["repaid_amount"], result["transaction_id"]) == ("450093.71", "0", None)
     assert after["records"] == before["records"] == []
@@ -224,10 +223,10 @@ def test_manual_repay_of_a_fixed_amount(
     assert run.state == "success", run.log[-3000:]
     (record,) = after["records"]
     assert (record["groupId"], record["assetName"], record["amount"]) == (10001, "USDC", "1234.56789012")
-    result = run.xcom("repay", 0)
+    result = run.xcom("repay")
     assert result["status"] == "repaid"
-    assert result["transaction_id"] == str(record["tranId"]) == run.xcom("repay", 0, "transaction_id")
-    assert result["repaid_amount"] == "1234.56789012" == run.xcom("repay", 0, "repaid_amount")
+    assert result["transaction_id"] == str(record["tranId"]) == run.xcom("repay", key="transaction_id")
+    assert result["repaid_amount"] == "1234.56789012" == run.xcom("repay", key="repaid_amount")
     assert result["repay_from"] == "MARGIN"
     delta = Decimal("1234.56789012")
     assert outstanding(after)[(10001, "USDC")] == outstanding(before)[(10001, "USDC")] - delta
@@ -247,7 +246,7 @@ def test_deferred_confirmation_completes_on_the_first_try_under_dag_test(
     assert run.state == "success", run.log[-3000:]
     assert "Waiting in the triggerer for attempt 1 (confirm)" in run.log
     (record,) = sandbox.state.snapshot()["records"]
-    result = run.xcom("repay", 0)
+    result = run.xcom("repay")
     assert (result["status"], result["transaction_id"], result["repaid_amount"]) == ("repaid", str(record["tranId"]),
                                                                                      "1000")
     assert result["record_status"] == "CONFIRM"

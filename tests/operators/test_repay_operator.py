@@ -101,8 +101,24 @@ def test_unknown_unit_fails_at_once(connection, store, virtual_sandbox, virtual_
 
 def test_dry_run_writes_no_journal_and_sends_nothing(connection, store, virtual_sandbox, virtual_clock):
     ti = RecordingTI()
-    result = operator(store, virtual_clock, dry_run=True, amount="outstanding").execute({"ti": ti})  # type: ignore[arg-type]
+    result = operator(store, virtual_clock, simulate=True, amount="outstanding").execute({"ti": ti})  # type: ignore[arg-type]
     assert (result["status"], result["requested_amount"]) == ("dry_run", "1000208.25")
     assert ti.pushed == {"transaction_id": None, "repaid_amount": "0"}
     assert store.data == {} and "repay" not in virtual_sandbox.endpoint_counts
     assert Decimal(result["requested_amount"]) == virtual_sandbox.state.liability(10001, "USDT").outstanding
+
+
+@pytest.mark.parametrize(("rendered", "simulated"), [("True", True), ("false", False), (" yes ", True), ("0", False)])
+def test_simulate_is_a_templated_flag(connection, store, virtual_sandbox, virtual_clock, rendered, simulated):
+    result = operator(store, virtual_clock, simulate=rendered).execute({"ti": RecordingTI()})  # type: ignore[arg-type]
+    assert (result["status"] == "dry_run") is simulated
+    assert len(virtual_sandbox.state.snapshot()["records"]) == (0 if simulated else 1)
+
+
+def test_a_simulate_flag_that_is_neither_yes_nor_no_fails_before_sending(connection, store, virtual_sandbox,
+                                                                          virtual_clock):
+    ti = RecordingTI()
+    with pytest.raises(AirflowFailException, match=r"invalid simulate='maybe': must be true or false"):
+        operator(store, virtual_clock, simulate="maybe").execute({"ti": ti})  # type: ignore[arg-type]
+    assert "invalid simulate='maybe'" in ti.pushed["failure"]
+    assert virtual_sandbox.endpoint_counts.get("repay", 0) == 0

@@ -122,6 +122,10 @@ def test_plain_layers_do_not_import_airflow(package):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    from airflow_binance_loan.hooks.credit import BinanceCreditHook
+    from airflow_binance_loan.operators.repay import DEFAULT_CONN_ID
+
+    assert DEFAULT_CONN_ID == BinanceCreditHook.default_conn_name
 
 
 def test_form_never_shows_a_bare_null_and_shows_its_defaults(conn_type):
@@ -147,3 +151,18 @@ def test_the_table_agrees_with_the_client():
 
 def test_the_production_form_has_no_sandbox_only_settings(conn_type):
     assert "weight_window_seconds" not in conn_type["conn-fields"]
+
+
+def test_a_dag_file_importing_the_operator_loads_neither_requests_nor_the_client():
+    code = (
+        "import sys, airflow.sdk; from airflow_binance_loan.operators.repay import DEFAULT_CONN_ID; "
+        "loaded = [m for m in ('requests', 'airflow_binance_loan.client.session', "
+        "'airflow_binance_loan.client.models') if m in sys.modules]; "
+        "assert not loaded, loaded"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    from airflow_binance_loan.hooks.credit import BinanceCreditHook
+    from airflow_binance_loan.operators.repay import DEFAULT_CONN_ID
+
+    assert DEFAULT_CONN_ID == BinanceCreditHook.default_conn_name

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from airflow_binance_loan.client import connect
-from airflow_binance_loan.client.session import BinanceSession, check_base_url
+from airflow_binance_loan.client.base_url import check_base_url
+from airflow_binance_loan.client.session import BinanceSession
 from airflow_binance_loan.client.signing import HmacSigner, load_signer
 from airflow_binance_loan.exceptions import ConfigurationError
 
