@@ -21,7 +21,7 @@ from airflow_binance_loan.client.validation import (
 from airflow_binance_loan.exceptions import InvalidParameterError
 from airflow_binance_loan.money import format_decimal
 
-from .fakes import FakeClock, fast_settings, make_client
+from ..fakes import FakeClock, fast_settings, make_client
 
 
 def check_rejected(func, value, field, reason_pattern="", shown=None):

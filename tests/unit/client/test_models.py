@@ -12,7 +12,7 @@ from airflow_binance_loan.client.models import parse_api_restrictions, parse_ris
 from airflow_binance_loan.client.responses import loads_exact
 from airflow_binance_loan.exceptions import ExecutionUnknownError, InvalidParameterError, UnexpectedResponseError
 
-from .fakes import LTV_URL, RECORDS_URL, REPAY_URL, RESTRICTIONS_URL, make_client, serve_time
+from ..fakes import LTV_URL, RECORDS_URL, REPAY_URL, RESTRICTIONS_URL, make_client, serve_time
 
 DAY = 86_400_000
 END = 1_750_000_000_000

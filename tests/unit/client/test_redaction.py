@@ -21,7 +21,7 @@ from airflow_binance_loan.client.retry import RetryPolicy
 from airflow_binance_loan.exceptions import BinanceLoanError, ExecutionUnknownError
 from airflow_binance_loan.hooks.connection_config import config_from_connection
 
-from .fakes import API_KEY, HMAC_SECRET, FakeClock
+from ..fakes import API_KEY, HMAC_SECRET, FakeClock
 
 REPAY = "/sapi/v1/margin/loan-group/repay"
 

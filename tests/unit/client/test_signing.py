@@ -19,7 +19,7 @@ from airflow_binance_loan.client.signing import (
 )
 from airflow_binance_loan.exceptions import ConfigurationError
 
-from .fakes import (
+from ..fakes import (
     BINANCE_RSA_TEST_PEM,
     ED25519_RFC8032_PEM,
     ED25519_RFC8032_PUBLIC_B64,

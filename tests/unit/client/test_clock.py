@@ -7,7 +7,7 @@ import pytest
 from airflow_binance_loan.client.clock import ServerTime, SystemClock
 from airflow_binance_loan.exceptions import BinanceAPIError, TimestampError
 
-from .fakes import REPAY_URL, T0, TIME_URL, make_client, serve_time
+from ..fakes import REPAY_URL, T0, TIME_URL, make_client, serve_time
 
 REPAY_OK = {"transactionId": 1, "amount": "10"}
 TS_1021 = {

@@ -18,7 +18,7 @@ from airflow_binance_loan.client.reconcile import (
 )
 from airflow_binance_loan.exceptions import InvalidParameterError
 
-from .fakes import LTV_URL, RECORDS_URL, make_client, serve_time
+from ..fakes import LTV_URL, RECORDS_URL, make_client, serve_time
 
 OFFSET_MS = 1_500
 HORIZON = 600_000

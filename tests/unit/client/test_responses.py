@@ -27,7 +27,7 @@ from airflow_binance_loan.exceptions import (
     UnexpectedResponseError,
 )
 
-from .fakes import LTV_URL, REPAY_URL, make_client, serve_time
+from ..fakes import LTV_URL, REPAY_URL, make_client, serve_time
 
 EP = "POST /sapi/v1/margin/loan-group/repay"
 INTENT = RequestIntent(

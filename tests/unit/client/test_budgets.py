@@ -33,7 +33,7 @@ from airflow_binance_loan.client.signing import HmacSigner
 from airflow_binance_loan.exceptions import ConfigurationError
 from airflow_binance_loan.hooks.connection_config import ConnectionConfig, config_from_connection
 
-from .fakes import API_KEY, BASE, LTV_URL, make_client, serve_time
+from ..fakes import API_KEY, BASE, LTV_URL, make_client, serve_time
 
 RATELIMIT_LOGGER = "airflow_binance_loan.client.ratelimit"
 

@@ -13,7 +13,7 @@ from airflow_binance_loan.client import endpoints as ep
 from airflow_binance_loan.client.ratelimit import WeightPacer, limit_key
 from airflow_binance_loan.exceptions import RateLimitError
 
-from .fakes import API_KEY, BASE, LTV_URL, REPAY_URL, T0, make_client, serve_time
+from ..fakes import API_KEY, BASE, LTV_URL, REPAY_URL, T0, make_client, serve_time
 
 RATELIMIT_LOGGER = "airflow_binance_loan.client.ratelimit"
 REPAY_OK = {"transactionId": 1, "amount": "1"}

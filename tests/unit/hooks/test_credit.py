@@ -14,7 +14,7 @@ from airflow_binance_loan.exceptions import ConfigurationError
 from airflow_binance_loan.hooks.connection_config import config_from_connection
 from airflow_binance_loan.hooks.credit import BinanceCreditHook
 
-from .fakes import API_KEY, BASE, HMAC_SECRET, RESTRICTIONS_URL, serve_time
+from ..fakes import API_KEY, BASE, HMAC_SECRET, RESTRICTIONS_URL, serve_time
 
 PERMS_ON = {"enableReading": True, "enableSpotAndMarginTrading": True, "ipRestrict": True}
 PERMS_OFF = {"enableReading": True, "enableSpotAndMarginTrading": False, "ipRestrict": False}

@@ -15,7 +15,7 @@ from airflow_binance_loan.client.session import BinanceSession
 from airflow_binance_loan.client.signing import HmacSigner, load_signer
 from airflow_binance_loan.exceptions import ConfigurationError
 
-from .fakes import (
+from ..fakes import (
     API_KEY,
     BASE,
     BINANCE_RSA_TEST_PEM,

@@ -18,7 +18,7 @@ from airflow_binance_loan.client.encoding import (
     signature_payload,
 )
 
-from .fakes import fast_settings
+from ..fakes import fast_settings
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from airflow_binance_loan.exceptions import (
     ServerError,
 )
 
-from .fakes import LTV_URL, REPAY_URL, dropped_error, make_client, refused_error, serve_time
+from ..fakes import LTV_URL, REPAY_URL, dropped_error, make_client, refused_error, serve_time
 
 REPAY_OK = {"transactionId": 12317283617, "amount": "100.5"}
 
