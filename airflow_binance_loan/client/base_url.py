@@ -11,7 +11,10 @@ DEFAULT_BASE_URL = "https://api.binance.com"
 
 
 def check_base_url(base_url: str) -> str:
-    """Only HTTPS may carry API keys; plain http is allowed for loopback (the local sandbox)."""
+    """The normalized base URL; only HTTPS may carry API keys, plain http only to loopback (the sandbox).
+
+    :param base_url: ``scheme://host[:port]``; empty means Binance's.
+    """
     url = (base_url or DEFAULT_BASE_URL).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -27,7 +30,10 @@ def check_base_url(base_url: str) -> str:
 
 
 def is_loopback_host(host: str) -> bool:
-    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1)."""
+    """``localhost`` or a loopback IP address (127.0.0.0/8, ::1).
+
+    :param host: a host name or IP address.
+    """
     if host == "localhost":
         return True
     try:

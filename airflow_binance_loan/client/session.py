@@ -125,6 +125,11 @@ class BinanceSession:
         ``on_send`` is called with the exact intent of a money-moving request just before its
         bytes leave (once per attempt); if it raises, nothing is sent. Callers use it to persist
         the intent where a later retry can find it.
+
+        :param endpoint: the endpoint (its method, path, weight and limit kind).
+        :param params: business parameters in order (``None`` values are left out).
+        :param intent_fields: group id, asset and amount recorded in the :class:`RequestIntent`.
+        :param on_send: called with the intent just before each attempt's bytes leave.
         """
         items: list[tuple[str, object]] = [
             (k, v) for k, v in (params.items() if isinstance(params, Mapping) else params) if v is not None

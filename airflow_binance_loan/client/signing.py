@@ -94,7 +94,12 @@ def detect_key_type(secret: str) -> KeyType:
 
 
 def load_signer(secret: str, key_type: str | None = None, passphrase: str | None = None) -> Signer:
-    """Build the signer for a connection's secret (HMAC secret or PEM private key)."""
+    """Build the signer for a connection's secret (HMAC secret or PEM private key).
+
+    :param secret: the HMAC secret, or an RSA / Ed25519 PKCS#8 private key in PEM (line breaks may be lost).
+    :param key_type: ``hmac``, ``rsa`` or ``ed25519``; detected from ``secret`` when omitted.
+    :param passphrase: the PEM key's passphrase, if it is encrypted.
+    """
     secret = normalize_pem(secret or "")
     if not secret:
         raise ConfigurationError("no secret: put the HMAC secret or the PEM private key in the password field")

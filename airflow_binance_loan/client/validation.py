@@ -21,7 +21,11 @@ _MAX_ID = 2**63 - 1
 
 
 def validate_group_id(value: object, field_name: str = "group_id") -> int:
-    """A risk unit id: a positive integer (int or digit string), never bool or float."""
+    """A risk unit id: a positive integer (int or digit string), never bool or float.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if isinstance(value, bool) or isinstance(value, float):
         raise InvalidParameterError(field_name, value, "must be a positive integer")
     if isinstance(value, str):
@@ -35,7 +39,11 @@ def validate_group_id(value: object, field_name: str = "group_id") -> int:
 
 
 def validate_asset(value: object, field_name: str = "asset") -> str:
-    """An upper-case asset code such as USDT or USDC (others are allowed, not hard-blocked)."""
+    """An upper-case asset code such as USDT or USDC (others are allowed, not hard-blocked).
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if not isinstance(value, str) or not _ASSET_RE.fullmatch(value):
         raise InvalidParameterError(
             field_name, value, "must be a non-empty upper-case asset code such as USDT or USDC"
@@ -44,7 +52,11 @@ def validate_asset(value: object, field_name: str = "asset") -> str:
 
 
 def validate_amount(value: object, field_name: str = "amount") -> Decimal:
-    """A finite Decimal > 0 with at most 8 decimal places; floats are refused outright."""
+    """A finite Decimal > 0 with at most 8 decimal places; floats are refused outright.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if isinstance(value, bool):
         raise InvalidParameterError(field_name, value, "must be a decimal amount, not a boolean")
     if isinstance(value, float):
@@ -80,7 +92,11 @@ def validate_amount(value: object, field_name: str = "amount") -> Decimal:
 
 
 def validate_repay_from(value: object, field_name: str = "repay_from") -> str | None:
-    """None (Binance default, MARGIN) or one of MARGIN / SPOT."""
+    """None (Binance default, MARGIN) or one of MARGIN / SPOT.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if value is None:
         return None
     if not isinstance(value, str) or value not in REPAY_SOURCES:
@@ -89,13 +105,22 @@ def validate_repay_from(value: object, field_name: str = "repay_from") -> str | 
 
 
 def validate_record_type(value: object, field_name: str = "type") -> str:
+    """``BORROW`` or ``REPAY``.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if not isinstance(value, str) or value not in RECORD_TYPES:
         raise InvalidParameterError(field_name, value, f"must be one of {', '.join(RECORD_TYPES)}")
     return value
 
 
 def validate_recv_window(value: object, field_name: str = "recv_window") -> int:
-    """recvWindow in milliseconds: an integer in 1..60000."""
+    """recvWindow in milliseconds: an integer in 1..60000.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= RECV_WINDOW_MAX_MS:
@@ -104,6 +129,11 @@ def validate_recv_window(value: object, field_name: str = "recv_window") -> int:
 
 
 def validate_time_ms(value: object, field_name: str) -> int | None:
+    """Epoch milliseconds (a non-negative int) or None.
+
+    :param value: the caller's value.
+    :param field_name: the field named in the error.
+    """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -44,7 +44,15 @@ def config_from_connection(
     *, conn_id: str, login: str | None, password: str | None, host: str | None, port: int | None,
     extra: Mapping[str, Any],
 ) -> ConnectionConfig:
-    """Validate a connection's fields; every error names the connection and the field."""
+    """Validate a connection's fields; every error names the connection and the field.
+
+    :param conn_id: the connection's id (named in every error).
+    :param login: the API key.
+    :param password: the HMAC secret or PEM private key.
+    :param host: the base URL (scheme optional, https by default).
+    :param port: the port field (0 or None: not set).
+    :param extra: the extra fields, parsed from JSON.
+    """
     def fail(what: str) -> ConfigurationError:
         return ConfigurationError(f"connection {conn_id!r}: {what}")
 

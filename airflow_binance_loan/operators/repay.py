@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from airflow.sdk import BaseOperator, Context
@@ -167,6 +168,10 @@ class RiskUnitRepayOperator(BaseOperator):
     # -- execution ---------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Validate, then repay (or simulate) once; returns the ``return_value`` dict (see the README).
+
+        :param context: the task context (its task instance identifies the repay in the journal).
+        """
         with _reason_pushed(context):
             workflow = self._workflow(context)
             if _flag(self.simulate, "simulate"):
@@ -194,14 +199,8 @@ class RiskUnitRepayOperator(BaseOperator):
             return self._drive(context, workflow, step)
 
     def _drive(self, context: Context, workflow: RepayWorkflow, step: Finished | Waiting) -> dict[str, Any]:
-        from airflow_binance_loan.repayment import Waiting
-
-        while isinstance(step, Waiting):
-            if self.deferrable:
-                self._defer(workflow, step)
-            self.clock.sleep(self.policy.poll_interval(step.mode))
-            step = _final(workflow.check, step)
-        return self._push(context, step.outcome)
+        before_sleep = partial(self._defer, workflow) if self.deferrable else None
+        return self._push(context, _final(workflow.wait, step, before_sleep))
 
     def _defer(self, workflow: RepayWorkflow, step: Waiting) -> NoReturn:
         from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger

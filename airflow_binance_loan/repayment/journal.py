@@ -41,15 +41,25 @@ class JournalStore(Protocol):
     """Where journal documents live: a key-value store shared by every try and worker."""
 
     def get(self, key: str) -> str | None:
-        """The stored text, or None."""
+        """The stored text, or None.
+
+        :param key: the document's key.
+        """
         ...
 
     def set(self, key: str, value: str) -> None:
-        """Store ``value`` under ``key``."""
+        """Store ``value`` under ``key``.
+
+        :param key: the document's key.
+        :param value: the document's text.
+        """
         ...
 
     def describe(self, key: str) -> str:
-        """How a person finds ``key`` (e.g. "Airflow Variable 'x'")."""
+        """How a person finds ``key`` (e.g. "Airflow Variable 'x'").
+
+        :param key: the document's key.
+        """
         ...
 
 

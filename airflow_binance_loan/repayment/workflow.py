@@ -17,6 +17,7 @@ caller then waits (``clock.sleep``, or a trigger in Airflow's triggerer) and cal
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -151,8 +152,18 @@ class RepayWorkflow:
 
     def run(self) -> RepayOutcome:
         """Start, then wait in this process until the request is settled (or the try fails)."""
-        step = self.start()
+        return self.wait(self.start())
+
+    def wait(self, step: Step, before_sleep: Callable[[Waiting], None] | None = None) -> RepayOutcome:
+        """Look at the evidence, pausing between looks, until the request is settled (or the try fails).
+
+        :param step: where the protocol stands (:meth:`start` or :meth:`check` returned it).
+        :param before_sleep: called with each waiting step before the pause; it may raise to hand the
+            wait elsewhere (the operator defers to Airflow's triggerer this way).
+        """
         while isinstance(step, Waiting):
+            if before_sleep is not None:
+                before_sleep(step)
             self.clock.sleep(self.policy.poll_interval(step.mode))
             step = self.check(step)
         return step.outcome

@@ -73,7 +73,11 @@ class PunctualCronTimetable(CronTriggerTimetable):
         last_automated_data_interval: DataInterval | None,
         restriction: TimeRestriction,
     ) -> DagRunInfo | None:
-        """Airflow's choice, except that without catchup a slot older than the window becomes the next one."""
+        """Airflow's choice, except that without catchup a slot older than the window becomes the next one.
+
+        :param last_automated_data_interval: the latest scheduled run's interval, if any.
+        :param restriction: start/end dates and catchup, as the scheduler passes them.
+        """
         info = super().next_dagrun_info(last_automated_data_interval=last_automated_data_interval,
                                         restriction=restriction)
         if info is None or restriction.catchup:
