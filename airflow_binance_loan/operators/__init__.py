@@ -1,5 +1,13 @@
-"""Airflow operators of the Binance Institutional Loan provider."""
+"""Airflow operators of the Binance Institutional Loan provider (imported on first use)."""
 
-from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_binance_loan._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
 
 __all__ = ["RiskUnitRepayOperator"]
+__getattr__ = lazy_attributes(__name__, {"RiskUnitRepayOperator": "airflow_binance_loan.operators.repay"})
