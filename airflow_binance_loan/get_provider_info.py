@@ -28,8 +28,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
         "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.sensors.ltv"]}],
         "triggers": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence"]}
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence",
+                                                                 "airflow_binance_loan.triggers.ltv"]}
         ],
         "connection-types": [
             {

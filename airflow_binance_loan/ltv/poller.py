@@ -76,12 +76,19 @@ class LtvWatch:
                                       "this unit's credit account")
         return mine
 
-    def check(self, units: Sequence[RiskUnitDetails]) -> list[RiskUnitDetails]:
-        """The relevant units beyond the threshold, the furthest first.
+    def look(self, units: Sequence[RiskUnitDetails], polls: int = 1) -> WatchOutcome | None:
+        """The ``crossed`` outcome if a relevant unit is beyond the threshold (furthest first), else None.
 
-        :param units: one ``ltv-details`` read.
+        :param units: one ``ltv-details`` read (raises :class:`UnitNotVisibleError` as :meth:`relevant`).
+        :param polls: how many reads this wait has made, this one included.
         """
-        return crossings(self.relevant(units), self.threshold)
+        mine = self.relevant(units)
+        crossed = crossings(mine, self.threshold)
+        if not crossed:
+            return None
+        found = ", ".join(f"risk unit {u.group_id} at LTV {format_decimal(u.ltv)}" for u in crossed)
+        return WatchOutcome("crossed", self, tuple(crossed), polls, f"{found} ({self.threshold.describe()})",
+                            {u.group_id: u.ltv for u in mine})
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,7 @@ async def wait_for_crossing(
     sleep: Callable[[float], Awaitable[Any]],
     max_read_failures: int = DEFAULT_MAX_READ_FAILURES,
     max_backoff: float = DEFAULT_MAX_BACKOFF,
+    logger: Any = log,
 ) -> WatchOutcome:
     """Poll until the watch's threshold is crossed (checked at once, then every ``poll_interval``).
 
@@ -136,13 +144,15 @@ async def wait_for_crossing(
     :param sleep: waits that many seconds.
     :param max_read_failures: failed reads in a row that end the wait (``unreadable``).
     :param max_backoff: the longest pause after a failed read.
+    :param logger: where progress is logged (the trigger passes its own log).
     """
     polls = failures = 0
     last_seen: dict[int, Decimal] = {}
     while True:
         polls += 1
         try:
-            units = watch.relevant(await read())
+            units = await read()
+            crossed = watch.look(units, polls)
         except FATAL_ERRORS as exc:
             return WatchOutcome("error", watch, polls=polls, detail=f"{type(exc).__name__}: {exc}",
                                 last_seen=last_seen)
@@ -154,15 +164,12 @@ async def wait_for_crossing(
             delay = min(max(poll_interval, 1.0) * 2 ** (failures - 1), max(max_backoff, poll_interval))
             if isinstance(exc, RateLimitError) and exc.retry_after:
                 delay = max(delay, float(exc.retry_after))
-            log.warning("Waiting for %s: %s; reading again in %.1f s", watch.describe(), detail, delay)
+            logger.warning("Waiting for %s: %s; reading again in %.1f s", watch.describe(), detail, delay)
         else:
+            if crossed is not None:
+                return crossed
             failures = 0
-            last_seen = {u.group_id: u.ltv for u in units}
-            crossed = crossings(units, watch.threshold)
-            if crossed:
-                found = ", ".join(f"risk unit {u.group_id} at LTV {format_decimal(u.ltv)}" for u in crossed)
-                return WatchOutcome("crossed", watch, tuple(crossed), polls,
-                                    f"{found} ({watch.threshold.describe()})", last_seen)
+            last_seen = {u.group_id: u.ltv for u in watch.relevant(units)}
             delay = poll_interval
         remaining = None if deadline is None else deadline - now()
         if remaining is not None and remaining <= 0:
@@ -170,6 +177,6 @@ async def wait_for_crossing(
                                 detail=f"no crossing of {watch.describe()} before the deadline after {polls} "
                                        f"reads (last LTV seen: {_seen(last_seen)})")
         if failures == 0:
-            log.info("Waiting for %s: last LTV %s; reading again in %.1f s", watch.describe(), _seen(last_seen),
+            logger.info("Waiting for %s: last LTV %s; reading again in %.1f s", watch.describe(), _seen(last_seen),
                      delay)
         await sleep(delay if remaining is None else min(delay, remaining))
