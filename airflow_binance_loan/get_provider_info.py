@@ -29,6 +29,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
         "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.sensors.ltv"]}],
+        "notifications": ["airflow_binance_loan.notifications.log.LogNotifier"],
         "triggers": [
             {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence",
                                                                  "airflow_binance_loan.triggers.ltv"]}

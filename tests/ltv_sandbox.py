@@ -25,10 +25,10 @@ def set_prices(server: SandboxServer, **prices: str) -> dict[str, Any]:
     return result
 
 
-def hold_btc(server: SandboxServer, price: str = "45000", amount: str = "10") -> None:
-    """Unit 10002 holds BTC in its credit account's SPOT wallet, valued at ``price``."""
+def hold_btc(server: SandboxServer, price: str = "45000", amount: str = "10", group_id: int = UNIT) -> None:
+    """A unit (10002 by default) holds BTC in its credit account's SPOT wallet, valued at ``price``."""
     answer = requests.post(f"{server.url}/sandbox/balance", timeout=10,
-                           json={"groupId": UNIT, "asset": "BTC", "amount": amount, "wallet": "SPOT"})
+                           json={"groupId": group_id, "asset": "BTC", "amount": amount, "wallet": "SPOT"})
     assert answer.status_code == 200, answer.text
     set_prices(server, BTC=price)
 
@@ -38,6 +38,11 @@ def ltv_of(server: SandboxServer, group_id: int = UNIT) -> Decimal:
     from airflow_binance_loan.sandbox.ledger import ltv
 
     return ltv(server.state, server.state.unit(group_id))
+
+
+def all_ltvs(server: SandboxServer) -> dict[int, Decimal]:
+    """Every unit's LTV as the sandbox computes it now."""
+    return {g: ltv_of(server, g) for g in server.state.units}
 
 
 def conn_env(server: SandboxServer, account: dict[str, Any], **extra: Any) -> str:

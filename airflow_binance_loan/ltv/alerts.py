@@ -33,11 +33,25 @@ from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
+from airflow_binance_loan.exceptions import InvalidParameterError
 from airflow_binance_loan.ltv.estimate import RepaymentEstimate, estimate_repayment
-from airflow_binance_loan.ltv.thresholds import unit_to_json
+from airflow_binance_loan.ltv.thresholds import parse_level, unit_to_json
 
 STATE_VERSION = 1
 log = logging.getLogger(__name__)
+
+
+def warning_levels(values: Iterable[object], field_name: str = "warning_levels") -> list[Decimal]:
+    """Warning levels as exact decimals greater than 0, each once, lowest first.
+
+    :param values: the levels (decimal strings, ints or Decimals; floats are refused).
+    :param field_name: the parameter's name, for the error message.
+    """
+    given = list(values)
+    levels = sorted({parse_level(value, field_name) for value in given})
+    if not levels or levels[0] <= 0:
+        raise InvalidParameterError(field_name, given, "needs at least one level, each greater than 0")
+    return levels
 
 
 def _key(group_id: int, level: Decimal) -> str:

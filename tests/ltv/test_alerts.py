@@ -106,3 +106,13 @@ def test_the_message_names_unit_ltv_level_and_the_repayment():
     assert (data["group_id"], data["ltv"], data["level"]) == (10001, "0.8", "0.75")
     assert data["estimate"]["repay_from_unit"] == "50.00000001"
     assert json.loads(json.dumps(data)) == data
+
+
+def test_warning_levels_are_exact_positive_and_each_once():
+    from airflow_binance_loan.exceptions import InvalidParameterError
+    from airflow_binance_loan.ltv.alerts import warning_levels
+
+    assert warning_levels(["0.8", "0.7", "0.80"]) == [Decimal("0.7"), Decimal("0.8")]
+    for bad in ([], ["0"], [0.7], ["70"]):
+        with pytest.raises(InvalidParameterError, match="warning_levels"):
+            warning_levels(bad)
