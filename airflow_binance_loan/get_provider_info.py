@@ -27,7 +27,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
-        "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
+        "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay",
+                                                                           "airflow_binance_loan.operators.books"]}],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.sensors.ltv"]}],
         "notifications": ["airflow_binance_loan.notifications.log.LogNotifier"],
         "triggers": [

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from airflow_binance_loan._lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from airflow_binance_loan.operators.books import LoanBooksOperator
     from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
 
-__all__ = ["RiskUnitRepayOperator"]
-__getattr__ = lazy_attributes(__name__, {"RiskUnitRepayOperator": "airflow_binance_loan.operators.repay"})
+__all__ = ["LoanBooksOperator", "RiskUnitRepayOperator"]
+__getattr__ = lazy_attributes(__name__, {"LoanBooksOperator": "airflow_binance_loan.operators.books",
+                                         "RiskUnitRepayOperator": "airflow_binance_loan.operators.repay"})

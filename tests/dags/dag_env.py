@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 
 
 def migrated_airflow_env(home: Path) -> dict[str, str]:
@@ -38,3 +39,20 @@ def connections(url: str, creds: dict[str, dict[str, Any]]) -> dict[str, str]:
         if account.get("groupId"):
             env[f"AIRFLOW_CONN_BINANCE_CREDIT_{account['groupId']}"] = conn_json(url, account)
     return env
+
+
+def run_steps(env: dict[str, str], sandbox: Any, creds: dict[str, Any], tmp_path: Path, dag_id: str,
+              steps: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Runs (dumped like dag_runner.py) and each run's log."""
+    out = tmp_path / "runs.json"
+    proc = subprocess.run([sys.executable, str(HERE / "dag_steps_runner.py"), dag_id, str(out), json.dumps(steps)],
+                          env={**env, **connections(sandbox.url, creds), "SANDBOX_URL": sandbox.url},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    logs = proc.stdout.split("=== end of run ")
+    return json.loads(out.read_text()), logs
+
+
+def xcom(run: dict[str, Any], task_id: str) -> Any:
+    (value,) = [x["value"] for x in run["xcoms"] if x["task_id"] == task_id and x["key"] == "return_value"]
+    return value

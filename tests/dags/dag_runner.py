@@ -20,7 +20,10 @@ from typing import Any
 def load_dag(dag_id: str) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    if folder not in sys.path:  # as Airflow does for a DAG bundle: its helper modules are importable
+        sys.path.append(folder)
+    bag = DagBag(dag_folder=folder)
     if bag.import_errors:
         raise SystemExit(f"DAG import errors: {bag.import_errors}")
     return bag.dags[dag_id]

@@ -20,9 +20,10 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 SETTLEMENT = "binance_month_end_settlement"
 MANUAL = "binance_risk_unit_repay"
 PARSE_BOUND_SECONDS = 2.0
-LTV_DAGS = ("binance_ltv_watch", "binance_ltv_wait")
+LTV_DAGS = ("binance_ltv_watch", "binance_ltv_wait", "binance_month_end_books", "binance_loan_books_accounting")
 #: DAG files that import no client (requests, the signed client) when parsed.
-LIGHT_FILES = ("binance_ltv_watch.py", "binance_ltv_wait.py")
+LIGHT_FILES = ("binance_ltv_watch.py", "binance_ltv_wait.py", "binance_month_end_books.py",
+               "binance_loan_books_accounting.py")
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +209,8 @@ def parse_probe(tmp_path: Path, files: list[str]) -> dict[str, Any]:
     return result
 
 
-def test_ltv_dag_files_parse_without_the_client(tmp_path: Path) -> None:
-    """The LTV DAG files (and the sensor they import) load no client and no requests when parsed."""
+def test_new_dag_files_parse_without_the_client(tmp_path: Path) -> None:
+    """The LTV and books DAG files (and the sensor and operator they import) load no client when parsed."""
     result = parse_probe(tmp_path, list(LIGHT_FILES))
     assert all(info["errors"] == {} and len(info["dags"]) == 1 for info in result["files"].values()), result
     assert result["requests_imported"] is False and result["client_imported"] == []
@@ -261,3 +262,22 @@ def test_ltv_watch_notifiers_log_by_default_and_email_when_asked() -> None:
     log, mail = binance_ltv_watch.alert_notifiers({"alert_email": "treasury@example.com"})
     assert isinstance(log, LogNotifier) and isinstance(mail, SmtpNotifier)
     assert mail.to == "treasury@example.com" and mail.subject == "{{ ltv_alert.subject }}"
+
+
+def test_books_run_after_the_month_closes_and_feed_the_accounting_dag(dagbag: DagBag) -> None:
+    from airflow.sdk import Asset
+
+    from airflow_binance_loan.operators.books import LOAN_BOOKS_ASSET, LoanBooksOperator
+
+    books = dagbag.dags["binance_month_end_books"]
+    assert isinstance(books.timetable, PunctualCronTimetable) and books.timetable.expression == "30 0 1 * *"
+    assert books.catchup is False and books.max_active_runs == 1
+    export = books.get_task("export_books")
+    assert isinstance(export, LoanBooksOperator) and export.outlets == [LOAN_BOOKS_ASSET]
+    assert export.upstream_task_ids == {"units"}
+    assert books.params.validate()["month"] == ""
+    for bad in ({"month": "2026-13"}, {"month": "March"}, {"connection_map": {"unit": "c"}}):
+        with pytest.raises(ParamValidationError):
+            validated(books, **bad)
+    consumer = dagbag.dags["binance_loan_books_accounting"]
+    assert list(consumer.timetable.asset_condition.objects) == [Asset(name="binance_loan_books")]

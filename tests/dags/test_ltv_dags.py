@@ -4,15 +4,12 @@ fires and the next task gets the unit."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dag_env import connections
+from dag_env import run_steps, xcom
 from ltv_sandbox import all_ltvs, hold_btc, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
@@ -20,25 +17,7 @@ from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 
-HERE = Path(__file__).resolve().parent
 WATCHED = 10003  # the unit that holds BTC; the demo's other units stay under the level
-
-
-def run_steps(env: dict[str, str], sandbox: SandboxServer, creds: dict[str, Any], tmp_path: Path, dag_id: str,
-              steps: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Runs (dumped like dag_runner.py) and each run's log."""
-    out = tmp_path / "runs.json"
-    proc = subprocess.run([sys.executable, str(HERE / "dag_steps_runner.py"), dag_id, str(out), json.dumps(steps)],
-                          env={**env, **connections(sandbox.url, creds), "SANDBOX_URL": sandbox.url},
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-5000:]
-    logs = (proc.stdout + proc.stderr).split("=== end of run ")
-    return json.loads(out.read_text()), logs
-
-
-def xcom(run: dict[str, Any], task_id: str) -> Any:
-    (value,) = [x["value"] for x in run["xcoms"] if x["task_id"] == task_id and x["key"] == "return_value"]
-    return value
 
 
 def test_watch_notifies_once_per_crossing(airflow_env: dict[str, str], sandbox: SandboxServer,

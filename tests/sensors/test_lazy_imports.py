@@ -12,7 +12,8 @@ HEAVY = ("requests", "airflow_binance_loan.client", "airflow_binance_loan.hooks.
 
 
 @pytest.mark.parametrize("module", ["airflow_binance_loan.sensors.ltv", "airflow_binance_loan.triggers.ltv",
-                                    "airflow_binance_loan.sensors", "airflow_binance_loan.triggers"])
+                                    "airflow_binance_loan.sensors", "airflow_binance_loan.triggers",
+                                    "airflow_binance_loan.operators.books", "airflow_binance_loan.notifications.log"])
 def test_importing_does_not_load_the_client(module: str) -> None:
     code = (f"import sys, {module}; "
             f"loaded = [m for m in sys.modules if m in {HEAVY!r} or m.startswith('airflow_binance_loan.client.')]; "

@@ -117,7 +117,9 @@ def test_ui_field_behaviour(conn_type):
 
 
 @pytest.mark.parametrize("package", ["airflow_binance_loan.client", "airflow_binance_loan.repayment",
-                                     "airflow_binance_loan.ltv.alerts", "airflow_binance_loan.ltv.poller"])
+                                     "airflow_binance_loan.ltv.alerts", "airflow_binance_loan.ltv.poller",
+                                     "airflow_binance_loan.books.render", "airflow_binance_loan.books.publish",
+                                     "airflow_binance_loan.books.ledger"])
 def test_plain_layers_do_not_import_airflow(package):
     code = (
         f"import {package}, sys; "
