@@ -29,9 +29,13 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.hooks.credit"]}],
-        "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay"]}],
+        "operators": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.operators.repay",
+                                                                           "airflow_binance_loan.operators.books"]}],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.sensors.ltv"]}],
+        "notifications": ["airflow_binance_loan.notifications.log.LogNotifier"],
         "triggers": [
-            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence"]}
+            {"integration-name": INTEGRATION, "python-modules": ["airflow_binance_loan.triggers.repay_evidence",
+                                                                 "airflow_binance_loan.triggers.ltv"]}
         ],
         "connection-types": [
             {

@@ -154,6 +154,17 @@ class BinanceCreditHook(BaseHook):
             self._client = self.client_from_config(self.connection_config())
         return self._client
 
+    async def aget_conn(self) -> LoanClient:
+        """The client for this connection, looked up the way a trigger may (built once per hook)."""
+        if self._client is None:
+            try:
+                config = await self.aconnection_config()
+            except Exception:
+                # dag.test's in-line trigger runner has no async connection lookup for DB connections.
+                config = self.connection_config()
+            self._client = self.client_from_config(config)
+        return self._client
+
     # -- API -----------------------------------------------------------------------------------
 
     def repay(

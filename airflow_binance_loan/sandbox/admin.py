@@ -2,7 +2,7 @@
 
 Unsigned and unweighted, meant for loopback rehearsals and tests: dump the
 state (with pending late commits), replace/clear fault rules, skew or advance
-the clock, set a balance, read or reset the request counters.
+the clock, set a balance or asset prices, read or reset the request counters.
 """
 
 from __future__ import annotations
@@ -81,6 +81,14 @@ def _dispatch(app: SandboxApp, request: Request) -> Response:
         app.state.set_balance(group_id, str(data["asset"]), str(data["amount"]), str(data.get("wallet", "MARGIN")))
         return _ok({"groupId": group_id, "balance": app.state.balance(group_id, str(data["asset"]),
                                                                       str(data.get("wallet", "MARGIN")))})
+    if route in (("GET", "/sandbox/prices"), ("POST", "/sandbox/prices")):
+        if request.method == "POST":
+            data = _json_body(request)
+            prices = data.get("prices") if isinstance(data, dict) else None
+            if not isinstance(prices, dict):
+                raise SandboxError(-1130, 'POST /sandbox/prices takes {"prices": {"BTC": "45000.5"}}.')
+            app.state.set_prices(prices)
+        return _ok({"prices": app.state.price_texts(), "serverTime": app.clock.now_ms()})
     if route == ("GET", "/sandbox/requests"):
         return _ok(app.counters())
     if route == ("DELETE", "/sandbox/requests"):

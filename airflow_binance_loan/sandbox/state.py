@@ -471,6 +471,31 @@ class SandboxState:
         with self.lock:
             self.units[group_id].credit.wallets.setdefault(wallet, {})[asset] = value
 
+    def set_prices(self, prices: dict[str, Any]) -> dict[str, str]:
+        """Set the valuation price of each asset given (others keep theirs); every price as a string.
+
+        :param prices: asset → price (decimal string or integer, at least 0).
+        """
+        parsed = {}
+        for asset, price in prices.items():
+            if not isinstance(asset, str) or not asset.strip():
+                raise ValueError(f"price asset {asset!r} must be a non-empty string")
+            try:
+                value = _dec(price, f"prices.{asset}")
+            except ArithmeticError:
+                raise ValueError(f"prices.{asset}: not a decimal: {price!r}") from None
+            if value < 0:
+                raise ValueError(f"prices.{asset}: a price cannot be negative")
+            parsed[asset.strip()] = value
+        with self.lock:
+            self.prices.update(parsed)
+            return self.price_texts()
+
+    def price_texts(self) -> dict[str, str]:
+        """Every asset's valuation price as a decimal string."""
+        with self.lock:
+            return {a: _text(p) for a, p in self.prices.items()}
+
     def records_of(self, group_id: int | None = None) -> list[Record]:
         """Copies of the borrow/repay records (all units, or one), oldest first."""
         with self.lock:

@@ -71,13 +71,7 @@ class RepayEvidenceTrigger(BaseTrigger):
         from airflow_binance_loan.hooks.credit import BinanceCreditHook
 
         try:
-            hook = BinanceCreditHook(self.binance_credit_conn_id)
-            try:
-                config = await hook.aconnection_config()
-            except Exception:
-                # dag.test's in-line runner has no async connection lookup for DB connections.
-                config = hook.connection_config()
-            client = hook.client_from_config(config)
+            client = await BinanceCreditHook(self.binance_credit_conn_id).aget_conn()
             sent, others = SentRepay.from_json(self.sent), Others.from_json(self.others)
         except Exception as exc:
             yield self._event("error", f"{type(exc).__name__}: {exc}")

@@ -8,7 +8,6 @@ session. Assertions read the sandbox's state afterwards and the XComs the runner
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -16,46 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dag_env import conn_json, connections
 
 from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 
-REPO = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).resolve().parent / "dag_runner.py"
 RESPONDER = Path(__file__).resolve().parent / "hitl_responder.py"
 SETTLEMENT = "binance_month_end_settlement"
 MANUAL = "binance_risk_unit_repay"
-
-
-@pytest.fixture(scope="session")
-def airflow_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A migrated throw-away AIRFLOW_HOME (SQLite) and the environment pointing at it."""
-    home = tmp_path_factory.mktemp("airflow_home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-    )
-    proc = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
-                          text=True, timeout=180)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return env
-
-
-def conn_json(url: str, account: dict[str, Any]) -> str:
-    return json.dumps({"conn_type": "binance_credit", "host": url, "login": account["apiKey"],
-                       "password": account["secret"], "extra": {"key_type": account["keyType"]}})
-
-
-def connections(url: str, creds: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """binance_credit_parent + binance_credit_<groupId> for each demo credit account."""
-    env = {"AIRFLOW_CONN_BINANCE_CREDIT_PARENT": conn_json(url, creds["parent"])}
-    for account in creds.values():
-        if account.get("groupId"):
-            env[f"AIRFLOW_CONN_BINANCE_CREDIT_{account['groupId']}"] = conn_json(url, account)
-    return env
 
 
 class Run:

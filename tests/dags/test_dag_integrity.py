@@ -20,6 +20,10 @@ DAGS = Path(__file__).resolve().parents[2] / "dags"
 SETTLEMENT = "binance_month_end_settlement"
 MANUAL = "binance_risk_unit_repay"
 PARSE_BOUND_SECONDS = 2.0
+LTV_DAGS = ("binance_ltv_watch", "binance_ltv_wait", "binance_month_end_books", "binance_loan_books_accounting")
+#: DAG files that import no client (requests, the signed client) when parsed.
+LIGHT_FILES = ("binance_ltv_watch.py", "binance_ltv_wait.py", "binance_month_end_books.py",
+               "binance_loan_books_accounting.py")
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +39,12 @@ def validated(dag: Any, **values: Any) -> dict[str, Any]:
     return params.validate()
 
 
-def test_zero_import_errors_and_both_dags(dagbag: DagBag) -> None:
+def test_zero_import_errors_and_every_dag(dagbag: DagBag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dag_ids) == {SETTLEMENT, MANUAL}
-    # The helper package is ignored (.airflowignore): only the two DAG files are parsed.
-    assert sorted(Path(stat.file).name for stat in dagbag.dagbag_stats) == [
-        "binance_month_end_settlement.py", "binance_risk_unit_repay.py"]
+    assert set(dagbag.dag_ids) == {SETTLEMENT, MANUAL, *LTV_DAGS}
+    # The helper package is ignored (.airflowignore): only the DAG files are parsed.
+    assert sorted(Path(stat.file).name for stat in dagbag.dagbag_stats) == sorted(
+        ["binance_month_end_settlement.py", "binance_risk_unit_repay.py", *LIGHT_FILES])
 
 
 def test_settlement_schedule_is_last_day_of_month(dagbag: DagBag) -> None:
@@ -190,22 +194,90 @@ for name in sys.argv[2:]:
     bag = BundleDagBag(dag_folder=sys.argv[1] + "/" + name, bundle_path=sys.argv[1])
     out["files"][name] = {"seconds": time.perf_counter() - t, "errors": bag.import_errors, "dags": bag.dag_ids}
 out["requests_imported"] = "requests" in sys.modules
+out["client_imported"] = [m for m in sys.modules if m.startswith("airflow_binance_loan.client")]
 print(json.dumps(out))
 """
 
 
-def test_parse_time_and_no_network(tmp_path: Path) -> None:
-    """Each file parses in a fresh interpreter with sockets disabled, well under the bound."""
-    files = ["binance_month_end_settlement.py", "binance_risk_unit_repay.py"]
+def parse_probe(tmp_path: Path, files: list[str]) -> dict[str, Any]:
     proc = subprocess.run(
         [sys.executable, "-c", PARSE_PROBE, str(DAGS), *files],
         capture_output=True, text=True, timeout=120, check=True,
         env={"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": "/usr/bin:/bin"},
     )
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_new_dag_files_parse_without_the_client(tmp_path: Path) -> None:
+    """The LTV and books DAG files (and the sensor and operator they import) load no client when parsed."""
+    result = parse_probe(tmp_path, list(LIGHT_FILES))
+    assert all(info["errors"] == {} and len(info["dags"]) == 1 for info in result["files"].values()), result
+    assert result["requests_imported"] is False and result["client_imported"] == []
+
+
+def test_parse_time_and_no_network(tmp_path: Path) -> None:
+    """Each file parses in a fresh interpreter with sockets disabled, well under the bound."""
+    files = ["binance_month_end_settlement.py", "binance_risk_unit_repay.py", *LIGHT_FILES]
+    result = parse_probe(tmp_path, files)
     print(f"\nairflow.sdk import {result['airflow_import']:.2f}s; " + "; ".join(
         f"{name} {info['seconds']:.3f}s" for name, info in result["files"].items()))
     for name, info in result["files"].items():
         assert info["errors"] == {}, name
         assert len(info["dags"]) == 1, name
         assert info["seconds"] < PARSE_BOUND_SECONDS, (name, info["seconds"])
+
+
+def test_ltv_watch_is_safe_to_switch_on(dagbag: DagBag) -> None:
+    dag = dagbag.dags["binance_ltv_watch"]
+    assert isinstance(dag.timetable, PunctualCronTimetable) and dag.timetable.expression == "*/5 * * * *"
+    assert dag.timetable.late_run_window == timedelta(minutes=5)  # unpaused late: no backlog of past slots
+    assert dag.catchup is False and dag.max_active_runs == 1 and dag.dagrun_timeout == timedelta(minutes=4)
+    assert dag.params.validate() == {"parent_conn_id": "binance_credit_parent", "warning_levels": ["0.7"],
+                                     "cooldown_minutes": 60, "alert_email": ""}
+    for bad in ({"warning_levels": []}, {"warning_levels": [0.7]}, {"warning_levels": ["70%"]},
+                {"cooldown_minutes": -1}):
+        with pytest.raises(ParamValidationError):
+            validated(dag, **bad)
+
+
+def test_ltv_wait_renders_one_threshold_from_its_params(dagbag: DagBag) -> None:
+    dag = dagbag.dags["binance_ltv_wait"]
+    assert dag.schedule is None
+    sensor = dag.get_task("wait_for_ltv")
+    assert sensor.deferrable is True and sensor.poke_interval == 30
+    for bad in ({"level": "0.5.1"}, {"direction": "sideways"}, {"group_id": "10001"}):
+        with pytest.raises(ParamValidationError):
+            validated(dag, **bad)
+
+
+def test_ltv_watch_notifiers_log_by_default_and_email_when_asked() -> None:
+    import binance_ltv_watch
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from airflow_binance_loan.notifications.log import LogNotifier
+
+    base = {"alert_email": ""}
+    assert [type(n) for n in binance_ltv_watch.alert_notifiers(base)] == [LogNotifier]
+    log, mail = binance_ltv_watch.alert_notifiers({"alert_email": "treasury@example.com"})
+    assert isinstance(log, LogNotifier) and isinstance(mail, SmtpNotifier)
+    assert mail.to == "treasury@example.com" and mail.subject == "{{ ltv_alert.subject }}"
+
+
+def test_books_run_after_the_month_closes_and_feed_the_accounting_dag(dagbag: DagBag) -> None:
+    from airflow.sdk import Asset
+
+    from airflow_binance_loan.operators.books import LOAN_BOOKS_ASSET, LoanBooksOperator
+
+    books = dagbag.dags["binance_month_end_books"]
+    assert isinstance(books.timetable, PunctualCronTimetable) and books.timetable.expression == "30 0 1 * *"
+    assert books.catchup is False and books.max_active_runs == 1
+    export = books.get_task("export_books")
+    assert isinstance(export, LoanBooksOperator) and export.outlets == [LOAN_BOOKS_ASSET]
+    assert export.upstream_task_ids == {"units"}
+    assert books.params.validate()["month"] == ""
+    for bad in ({"month": "2026-13"}, {"month": "March"}, {"connection_map": {"unit": "c"}}):
+        with pytest.raises(ParamValidationError):
+            validated(books, **bad)
+    consumer = dagbag.dags["binance_loan_books_accounting"]
+    assert list(consumer.timetable.asset_condition.objects) == [Asset(name="binance_loan_books")]

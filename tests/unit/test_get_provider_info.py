@@ -50,7 +50,7 @@ def test_entry_point_resolves_to_get_provider_info():
 
 def listed_modules() -> list[str]:
     info = get_provider_info()
-    return [m for section in ("hooks", "operators", "triggers") for item in info.get(section, [])
+    return [m for section in ("hooks", "operators", "sensors", "triggers") for item in info.get(section, [])
             for m in item["python-modules"]]
 
 
@@ -113,7 +113,10 @@ def test_ui_field_behaviour(conn_type):
     assert behaviour["relabeling"]["host"] == "Base URL"
 
 
-@pytest.mark.parametrize("package", ["airflow_binance_loan.client", "airflow_binance_loan.repayment"])
+@pytest.mark.parametrize("package", ["airflow_binance_loan.client", "airflow_binance_loan.repayment",
+                                     "airflow_binance_loan.ltv.alerts", "airflow_binance_loan.ltv.poller",
+                                     "airflow_binance_loan.books.render", "airflow_binance_loan.books.publish",
+                                     "airflow_binance_loan.books.ledger"])
 def test_plain_layers_do_not_import_airflow(package):
     code = (
         f"import {package}, sys; "
