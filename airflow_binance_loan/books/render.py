@@ -18,7 +18,7 @@ from typing import Any
 
 from airflow_binance_loan.books.ledger import AssetTotals, Totals, UnitBooks, combined, counted, totals_of
 from airflow_binance_loan.books.period import Month
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 
 FORMAT_VERSION = 1
 RECORD_COLUMNS = ("group_id", "tran_id", "type", "status", "counted", "asset", "amount", "principal", "interest",

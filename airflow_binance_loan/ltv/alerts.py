@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
 from airflow_binance_loan.exceptions import InvalidParameterError
 from airflow_binance_loan.ltv.estimate import RepaymentEstimate, estimate_repayment
