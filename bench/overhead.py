@@ -16,9 +16,9 @@ import sys
 import time
 
 import requests
+from binance_loan_sandbox import SandboxServer, demo_credentials, load_state
 
 from airflow_binance_loan.client import WeightPacer, connect
-from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
 
 logging.disable(logging.WARNING)
 

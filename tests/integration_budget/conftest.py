@@ -17,10 +17,9 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 if str(BENCH) not in sys.path:
     sys.path.insert(0, str(BENCH))
 
+from binance_loan_sandbox import SandboxServer  # noqa: E402
 from budget_harness import RedisServer, build_state  # noqa: E402
 from counting_proxy import CountingProxy  # noqa: E402
-
-from airflow_binance_loan.sandbox import SandboxServer  # noqa: E402
 
 NO_REDIS = "redis-server is not installed (apt-get install redis-server, or run scripts/install_test_deps.sh)"
 

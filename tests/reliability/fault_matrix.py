@@ -27,12 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
+from binance_loan_sandbox import SandboxClock, SandboxServer, demo_credentials, load_state
 from virtual_time import VirtualClock
 
 from airflow_binance_loan.client import WeightPacer
 from airflow_binance_loan.operators import RiskUnitRepayOperator
 from airflow_binance_loan.repayment import MemoryJournalStore
-from airflow_binance_loan.sandbox import SandboxClock, SandboxServer, demo_credentials, load_state
 
 AMOUNT = "1000.12345678"
 MAX_TRIES = 3

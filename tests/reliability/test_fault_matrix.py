@@ -6,8 +6,7 @@ import logging
 import re
 
 import pytest
-
-from airflow_binance_loan.sandbox import demo_credentials
+from binance_loan_sandbox import demo_credentials
 
 from .fault_matrix import FAULTS, format_table, run_matrix
 

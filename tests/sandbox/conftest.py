@@ -14,8 +14,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
-
-from airflow_binance_loan.sandbox import SandboxServer
+from binance_loan_sandbox import SandboxServer
 
 
 class RawSapi:

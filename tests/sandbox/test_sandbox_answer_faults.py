@@ -6,9 +6,8 @@ import json
 
 import pytest
 import requests
-
-from airflow_binance_loan.sandbox.app import REPLY_ID_START
-from airflow_binance_loan.sandbox.faults import FaultPlan, FaultRule
+from binance_loan_sandbox.app import REPLY_ID_START
+from binance_loan_sandbox.faults import FaultPlan, FaultRule
 
 pytestmark = pytest.mark.integration
 

@@ -10,16 +10,16 @@ from decimal import Decimal
 
 import pytest
 import requests
+from binance_loan_sandbox import SandboxServer, demo_credentials, load_state, save_state
 
 from airflow_binance_loan.client.signing import public_key_pem
-from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state, save_state
 
 pytestmark = pytest.mark.integration
 
 
 def start_cli(*args: str) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "airflow_binance_loan.sandbox", *args],
+        [sys.executable, "-m", "binance_loan_sandbox", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     assert proc.stdout is not None
@@ -55,7 +55,7 @@ def test_cli_save_writes_the_state_back(tmp_path):
 
 
 def test_cli_refuses_to_save_into_the_demo_state():
-    proc = subprocess.run([sys.executable, "-m", "airflow_binance_loan.sandbox", "--state", "demo", "--save"],
+    proc = subprocess.run([sys.executable, "-m", "binance_loan_sandbox", "--state", "demo", "--save"],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "--save needs" in proc.stderr
 

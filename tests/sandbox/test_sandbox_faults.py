@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import requests
+from binance_loan_sandbox import SandboxServer, load_state
+from binance_loan_sandbox.faults import FaultPlan
 
 from airflow_binance_loan.client import reconcile
 from airflow_binance_loan.exceptions import (
@@ -15,8 +17,6 @@ from airflow_binance_loan.exceptions import (
     RateLimitError,
     TimestampError,
 )
-from airflow_binance_loan.sandbox import SandboxServer, load_state
-from airflow_binance_loan.sandbox.faults import FaultPlan
 
 pytestmark = pytest.mark.integration
 

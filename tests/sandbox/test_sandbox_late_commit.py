@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 import requests
-
-from airflow_binance_loan.sandbox import SandboxClock, SandboxServer
-from airflow_binance_loan.sandbox.errors import MSG_TIMEOUT_1007
+from binance_loan_sandbox import SandboxClock, SandboxServer
+from binance_loan_sandbox.errors import MSG_TIMEOUT_1007
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-
-from airflow_binance_loan.sandbox.server import LISTEN_BACKLOG
+from binance_loan_sandbox.server import LISTEN_BACKLOG
 
 pytestmark = pytest.mark.integration
 

@@ -19,16 +19,17 @@ from types import TracebackType
 from typing import Any
 
 from airflow_binance_loan.exceptions import redact
-from airflow_binance_loan.sandbox import jsonwire
-from airflow_binance_loan.sandbox.app import SandboxApp
-from airflow_binance_loan.sandbox.clock import SandboxClock
-from airflow_binance_loan.sandbox.commits import PendingCommit
-from airflow_binance_loan.sandbox.errors import SandboxError
-from airflow_binance_loan.sandbox.faults import FaultPlan, FaultRule
-from airflow_binance_loan.sandbox.messages import JSON_TYPE, Request, Response, error_response
-from airflow_binance_loan.sandbox.state import DEMO, SandboxState, load_state, save_state
 
-log = logging.getLogger("airflow_binance_loan.sandbox")
+from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox.app import SandboxApp
+from binance_loan_sandbox.clock import SandboxClock
+from binance_loan_sandbox.commits import PendingCommit
+from binance_loan_sandbox.errors import SandboxError
+from binance_loan_sandbox.faults import FaultPlan, FaultRule
+from binance_loan_sandbox.messages import JSON_TYPE, Request, Response, error_response
+from binance_loan_sandbox.state import DEMO, SandboxState, load_state, save_state
+
+log = logging.getLogger("binance_loan_sandbox")
 
 MAX_BODY_BYTES = 64 * 1024
 DRAIN_LIMIT_BYTES = 4 * 1024 * 1024

@@ -15,7 +15,8 @@ import threading
 from dataclasses import dataclass
 
 from airflow_binance_loan.client.signing import HmacVerifier, PublicKeyVerifier, Verifier
-from airflow_binance_loan.sandbox.errors import (
+
+from binance_loan_sandbox.errors import (
     MSG_BAD_KEY_FORMAT,
     MSG_DUPLICATE,
     MSG_RECV_WINDOW,
@@ -26,8 +27,8 @@ from airflow_binance_loan.sandbox.errors import (
     mandatory,
     rejected_key,
 )
-from airflow_binance_loan.sandbox.params import Params, decode_component, decode_pairs, split_pairs
-from airflow_binance_loan.sandbox.state import Account, ApiKey, SandboxState
+from binance_loan_sandbox.params import Params, decode_component, decode_pairs, split_pairs
+from binance_loan_sandbox.state import Account, ApiKey, SandboxState
 
 MAX_RECV_WINDOW_MS = 60000
 DEFAULT_RECV_WINDOW_MS = 5000

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import unquote_to_bytes
 
-from airflow_binance_loan.sandbox.errors import (
+from binance_loan_sandbox.errors import (
     MSG_DUPLICATE,
     SandboxError,
     empty_param,

@@ -17,19 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_binance_loan.client.endpoints import BY_ROUTE, ENDPOINTS, Endpoint
-from airflow_binance_loan.sandbox import answers, jsonwire, ledger, routes
-from airflow_binance_loan.sandbox.admin import handle_admin
-from airflow_binance_loan.sandbox.auth import KeyRing, check_timestamp, check_window, split_signed
-from airflow_binance_loan.sandbox.clock import HOUR_MS, SandboxClock
-from airflow_binance_loan.sandbox.commits import CommitQueue
-from airflow_binance_loan.sandbox.errors import MSG_UNKNOWN, SandboxError, method_not_allowed, not_found
-from airflow_binance_loan.sandbox.faults import FaultDecision, FaultPlan, FaultRule
-from airflow_binance_loan.sandbox.limits import WeightLimiter
-from airflow_binance_loan.sandbox.messages import Request, Response, error_response
-from airflow_binance_loan.sandbox.params import Params
-from airflow_binance_loan.sandbox.state import Account, SandboxState
 
-log = logging.getLogger("airflow_binance_loan.sandbox")
+from binance_loan_sandbox import answers, jsonwire, ledger, routes
+from binance_loan_sandbox.admin import handle_admin
+from binance_loan_sandbox.auth import KeyRing, check_timestamp, check_window, split_signed
+from binance_loan_sandbox.clock import HOUR_MS, SandboxClock
+from binance_loan_sandbox.commits import CommitQueue
+from binance_loan_sandbox.errors import MSG_UNKNOWN, SandboxError, method_not_allowed, not_found
+from binance_loan_sandbox.faults import FaultDecision, FaultPlan, FaultRule
+from binance_loan_sandbox.limits import WeightLimiter
+from binance_loan_sandbox.messages import Request, Response, error_response
+from binance_loan_sandbox.params import Params
+from binance_loan_sandbox.state import Account, SandboxState
+
+log = logging.getLogger("binance_loan_sandbox")
 
 ADMIN_PREFIX = "/sandbox"
 MAX_ADVANCE_HOURS = 24 * 366

@@ -1,4 +1,4 @@
-"""Command line: ``python -m airflow_binance_loan.sandbox --port 0 --state demo [--admin] [--save]``.
+"""Command line: ``python -m binance_loan_sandbox --port 0 --state demo [--admin] [--save]``.
 
 The first line on stdout is exactly ``listening on http://HOST:PORT`` (flushed),
 so scripts can wait for it; SIGINT / SIGTERM stop the server cleanly.
@@ -14,13 +14,14 @@ from pathlib import Path
 from types import FrameType
 
 from airflow_binance_loan.client.session import is_loopback_host
-from airflow_binance_loan.sandbox.server import SandboxServer
-from airflow_binance_loan.sandbox.state import DEMO, load_state
+
+from binance_loan_sandbox.server import SandboxServer
+from binance_loan_sandbox.state import DEMO, load_state
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_binance_loan.sandbox",
+        prog="python -m binance_loan_sandbox",
         description="Local Binance Institutional Loan API sandbox (fake money, fake keys).",
     )
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one)")

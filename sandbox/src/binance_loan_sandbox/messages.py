@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from airflow_binance_loan.sandbox import jsonwire
-from airflow_binance_loan.sandbox.errors import SandboxError
-from airflow_binance_loan.sandbox.limits import RateLimited
+from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox.errors import SandboxError
+from binance_loan_sandbox.limits import RateLimited
 
 JSON_TYPE = "application/json;charset=UTF-8"
 

@@ -536,7 +536,7 @@ def _redact(node: Any) -> None:
 def load_state(source: str | os.PathLike[str] = DEMO) -> SandboxState:
     """Load a state file, or the shipped demo state for ``"demo"``."""
     if str(source) == DEMO:
-        text = resources.files("airflow_binance_loan.sandbox").joinpath("states/demo.json").read_text("utf-8")
+        text = resources.files("binance_loan_sandbox").joinpath("states/demo.json").read_text("utf-8")
     else:
         text = Path(source).read_text("utf-8")
     return SandboxState.from_json(json.loads(text))
@@ -558,6 +558,6 @@ def save_state(state: SandboxState, path: str | os.PathLike[str]) -> None:
 
 def demo_credentials() -> dict[str, dict[str, Any]]:
     """FAKE demo-only credentials (API key + HMAC secret or private key PEM) per demo account name."""
-    text = resources.files("airflow_binance_loan.sandbox").joinpath("states/demo_credentials.json").read_text("utf-8")
+    text = resources.files("binance_loan_sandbox").joinpath("states/demo_credentials.json").read_text("utf-8")
     data = json.loads(text)
     return dict(data["accounts"])

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from airflow_binance_loan.sandbox import jsonwire
-from airflow_binance_loan.sandbox.errors import SandboxError, not_found
-from airflow_binance_loan.sandbox.messages import Request, Response, error_response
+from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox.errors import SandboxError, not_found
+from binance_loan_sandbox.messages import Request, Response, error_response
 
 if TYPE_CHECKING:
-    from airflow_binance_loan.sandbox.app import SandboxApp
+    from binance_loan_sandbox.app import SandboxApp
 
 
 def _json_body(request: Request) -> Any:

@@ -13,9 +13,10 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.sandbox.clock import HOUR_MS
-from airflow_binance_loan.sandbox.errors import SandboxError
-from airflow_binance_loan.sandbox.state import InterestRow, Record, RiskUnit, SandboxState
+
+from binance_loan_sandbox.clock import HOUR_MS
+from binance_loan_sandbox.errors import SandboxError
+from binance_loan_sandbox.state import InterestRow, Record, RiskUnit, SandboxState
 
 QUANTUM = Decimal("0.00000001")
 LTV_WHEN_NO_EQUITY = Decimal(999)

@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass
 
 from airflow_binance_loan.client.endpoints import Endpoint
-from airflow_binance_loan.sandbox.errors import SandboxError
+
+from binance_loan_sandbox.errors import SandboxError
 
 SAPI_IP_HEADER = "X-SAPI-USED-IP-WEIGHT-1M"
 SAPI_UID_HEADER = "X-SAPI-USED-UID-WEIGHT-1M"

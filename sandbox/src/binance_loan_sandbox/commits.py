@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.sandbox.errors import SandboxError
-from airflow_binance_loan.sandbox.routes import Order, execute
-from airflow_binance_loan.sandbox.state import SandboxState
+
+from binance_loan_sandbox.errors import SandboxError
+from binance_loan_sandbox.routes import Order, execute
+from binance_loan_sandbox.state import SandboxState
 
 RESOLVED_HISTORY = 1000
 

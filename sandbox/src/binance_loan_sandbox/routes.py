@@ -15,11 +15,12 @@ from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.endpoints import Endpoint
-from airflow_binance_loan.sandbox import ledger
-from airflow_binance_loan.sandbox.auth import require_permission
-from airflow_binance_loan.sandbox.errors import SandboxError, bad_date_range, mandatory, rejected_key
-from airflow_binance_loan.sandbox.params import Params
-from airflow_binance_loan.sandbox.state import Account, RiskUnit, SandboxState
+
+from binance_loan_sandbox import ledger
+from binance_loan_sandbox.auth import require_permission
+from binance_loan_sandbox.errors import SandboxError, bad_date_range, mandatory, rejected_key
+from binance_loan_sandbox.params import Params
+from binance_loan_sandbox.state import Account, RiskUnit, SandboxState
 
 DAY_MS = 86_400_000
 TRADE_PERMISSION = "enableSpotAndMarginTrading"

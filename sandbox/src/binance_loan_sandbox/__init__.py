@@ -3,7 +3,7 @@
 Binance has no testnet for the ``/sapi`` loan endpoints, so DAGs, integration
 tests and fault tests run against this stdlib HTTP server on loopback::
 
-    from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
+    from binance_loan_sandbox import SandboxServer, demo_credentials, load_state
     with SandboxServer(load_state("demo")) as server:
         creds = demo_credentials()["credit_hmac"]
         ...  # connect(creds["apiKey"], creds["secret"], base_url=server.url)
@@ -11,9 +11,9 @@ tests and fault tests run against this stdlib HTTP server on loopback::
 See ``docs/sandbox.md`` for the state format, fault rules and admin endpoints.
 """
 
-from airflow_binance_loan.sandbox.clock import SandboxClock
-from airflow_binance_loan.sandbox.faults import FaultRule
-from airflow_binance_loan.sandbox.server import SandboxServer
-from airflow_binance_loan.sandbox.state import SandboxState, demo_credentials, load_state, save_state
+from binance_loan_sandbox.clock import SandboxClock
+from binance_loan_sandbox.faults import FaultRule
+from binance_loan_sandbox.server import SandboxServer
+from binance_loan_sandbox.state import SandboxState, demo_credentials, load_state, save_state
 
 __all__ = ["FaultRule", "SandboxClock", "SandboxServer", "SandboxState", "demo_credentials", "load_state", "save_state"]

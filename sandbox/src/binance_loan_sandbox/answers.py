@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_binance_loan.sandbox import jsonwire
-from airflow_binance_loan.sandbox.errors import (
+from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox.errors import (
     MSG_PENDING,
     MSG_PENDING_LOAN,
     MSG_TIMEOUT_1007,
     MSG_UNKNOWN,
     SandboxError,
 )
-from airflow_binance_loan.sandbox.faults import FaultRule
-from airflow_binance_loan.sandbox.messages import Response, error_response
+from binance_loan_sandbox.faults import FaultRule
+from binance_loan_sandbox.messages import Response, error_response
 
 HTML_503 = (
     b"<html><head><title>503 Service Temporarily Unavailable</title></head><body>"
