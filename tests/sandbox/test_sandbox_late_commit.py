@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import requests
 from binance_loan_sandbox import SandboxClock, SandboxServer
-from binance_loan_sandbox.errors import MSG_TIMEOUT_1007
+from binance_loan_sandbox.binance_facts import MSG_TIMEOUT
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +114,7 @@ def test_late_commit_answers_without_committing_and_applies_minutes_later(vsandb
             assert response.status_code == 503 and response.headers["Content-Type"].startswith("text/html")
         else:
             assert response.status_code == 500
-            assert response.json() == {"code": -1007, "msg": MSG_TIMEOUT_1007}
+            assert response.json() == {"code": -1007, "msg": MSG_TIMEOUT}
     assert vsandbox.endpoint_counts["repay"] == 1
 
     dump = admin_state(vsandbox)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox.binance_facts import INVALID_PARAMETER
 from binance_loan_sandbox.errors import SandboxError, not_found
 from binance_loan_sandbox.messages import Request, Response, error_response
 
@@ -24,13 +25,13 @@ def _json_body(request: Request) -> Any:
     try:
         return jsonwire.loads(request.raw_body)
     except ValueError:
-        raise SandboxError(-1130, "Admin request body is not valid JSON.") from None
+        raise SandboxError(INVALID_PARAMETER, "Admin request body is not valid JSON.") from None
 
 
 def _int_field(data: Any, name: str) -> int:
     value = data.get(name) if isinstance(data, dict) else None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise SandboxError(-1130, f"Admin request needs an integer {name!r}.")
+        raise SandboxError(INVALID_PARAMETER, f"Admin request needs an integer {name!r}.")
     return value
 
 
@@ -45,7 +46,7 @@ def handle_admin(app: SandboxApp, request: Request) -> Response:
     except SandboxError as exc:
         return error_response(exc)
     except (ValueError, KeyError, TypeError) as exc:
-        return error_response(SandboxError(-1130, f"Invalid admin request: {exc}"))
+        return error_response(SandboxError(INVALID_PARAMETER, f"Invalid admin request: {exc}"))
 
 
 def _dispatch(app: SandboxApp, request: Request) -> Response:
@@ -61,7 +62,8 @@ def _dispatch(app: SandboxApp, request: Request) -> Response:
         data = _json_body(request)
         rules = data.get("rules") if isinstance(data, dict) else data
         if not isinstance(rules, list):
-            raise SandboxError(-1130, "POST /sandbox/faults takes a JSON list of rules (or {\"rules\": [...]}).")
+            raise SandboxError(INVALID_PARAMETER,
+                               "POST /sandbox/faults takes a JSON list of rules (or {\"rules\": [...]}).")
         app.faults.set(rules)
         return _ok({"rules": app.faults.to_json()})
     if route == ("DELETE", "/sandbox/faults"):
@@ -76,7 +78,7 @@ def _dispatch(app: SandboxApp, request: Request) -> Response:
     if route == ("POST", "/sandbox/balance"):
         data = _json_body(request)
         if not isinstance(data, dict):
-            raise SandboxError(-1130, "POST /sandbox/balance takes {groupId, asset, amount, wallet}.")
+            raise SandboxError(INVALID_PARAMETER, "POST /sandbox/balance takes {groupId, asset, amount, wallet}.")
         group_id = _int_field(data, "groupId")
         app.state.set_balance(group_id, str(data["asset"]), str(data["amount"]), str(data.get("wallet", "MARGIN")))
         return _ok({"groupId": group_id, "balance": app.state.balance(group_id, str(data["asset"]),

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox import jsonwire
-from binance_loan_sandbox.errors import (
-    MSG_PENDING,
-    MSG_PENDING_LOAN,
-    MSG_TIMEOUT_1007,
-    MSG_UNKNOWN,
-    SandboxError,
-)
+from binance_loan_sandbox.errors import SandboxError
 from binance_loan_sandbox.faults import FaultRule
 from binance_loan_sandbox.messages import Response, error_response
 
@@ -20,10 +15,7 @@ HTML_503 = (
     b"<center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
 )
 HTML_GARBAGE = b"<html><head><title>OK</title></head><body><p>Request processed.</p></body></html>"
-MSG_RATE_LIMIT = (
-    "Too much request weight used; current limit is 12000 request weight per 1 MINUTE. "
-    "Please use WebSocket Streams for live updates to avoid polling the API."
-)
+MSG_RATE_LIMIT = facts.MSG_TOO_MUCH_WEIGHT.format(limit=facts.SAPI_IP_LIMIT, window="1 MINUTE")
 # late_commit's `answer` → the commit_then_* answer it shares its wire shape with.
 _LATE_AS = {"1007": "commit_then_1007", "503": "commit_then_503", "drop": "commit_then_drop"}
 
@@ -37,14 +29,15 @@ def before_commit(rule: FaultRule, headers: list[tuple[str, str]]) -> Response:
     if rule.action == "drop_before_commit":
         return Response(0, drop=True)
     if rule.action == "reject_429":
-        error = SandboxError(-1003, rule.msg or MSG_RATE_LIMIT, rule.status or 429)
+        error = SandboxError(facts.TOO_MANY_REQUESTS, rule.msg or MSG_RATE_LIMIT, rule.status or 429)
         return error_response(error, [*headers, ("Retry-After", str(rule.seconds))])
     if rule.action in ("pending", "pending_after_repay"):
-        code = rule.code if rule.code is not None else -1025
-        default = MSG_PENDING if code == -1025 else MSG_PENDING_LOAN
+        code = rule.code if rule.code is not None else facts.HAS_PENDING_TRANSACTIONS
+        pending = code == facts.HAS_PENDING_TRANSACTIONS
+        default = facts.MSG_PENDING if pending else facts.MSG_PREVIOUS_TRANSACTION_PENDING
         return error_response(SandboxError(code, rule.msg or default, rule.status or 400), headers)
-    code = rule.code if rule.code is not None else -1000
-    return error_response(SandboxError(code, rule.msg or MSG_UNKNOWN, rule.status or 500), headers)
+    code = rule.code if rule.code is not None else facts.UNKNOWN
+    return error_response(SandboxError(code, rule.msg or facts.MSG_UNKNOWN, rule.status or 500), headers)
 
 
 def unknown_outcome(action: str, rule: FaultRule, headers: list[tuple[str, str]]) -> Response:
@@ -58,7 +51,7 @@ def unknown_outcome(action: str, rule: FaultRule, headers: list[tuple[str, str]]
         return Response(0, drop=True)
     if action == "commit_then_503":
         return Response(rule.status or 503, HTML_503, headers, content_type="text/html")
-    error = SandboxError(rule.code or -1007, rule.msg or MSG_TIMEOUT_1007, rule.status or 500)
+    error = SandboxError(rule.code or facts.TIMEOUT, rule.msg or facts.MSG_TIMEOUT, rule.status or 500)
     return error_response(error, headers)
 
 

@@ -16,14 +16,13 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from airflow_binance_loan.client.endpoints import BY_ROUTE, ENDPOINTS, Endpoint
-
 from binance_loan_sandbox import answers, jsonwire, ledger, routes
 from binance_loan_sandbox.admin import handle_admin
 from binance_loan_sandbox.auth import KeyRing, check_timestamp, check_window, split_signed
+from binance_loan_sandbox.binance_facts import KNOWN_PATHS, MSG_UNKNOWN, ROUTE_BY_REQUEST, UNKNOWN, Route
 from binance_loan_sandbox.clock import HOUR_MS, SandboxClock
 from binance_loan_sandbox.commits import CommitQueue
-from binance_loan_sandbox.errors import MSG_UNKNOWN, SandboxError, method_not_allowed, not_found
+from binance_loan_sandbox.errors import SandboxError, method_not_allowed, not_found
 from binance_loan_sandbox.faults import FaultDecision, FaultPlan, FaultRule
 from binance_loan_sandbox.limits import WeightLimiter
 from binance_loan_sandbox.messages import Request, Response, error_response
@@ -34,7 +33,6 @@ log = logging.getLogger("binance_loan_sandbox")
 
 ADMIN_PREFIX = "/sandbox"
 MAX_ADVANCE_HOURS = 24 * 366
-_KNOWN_PATHS = frozenset(e.path for e in ENDPOINTS)
 # distinct_tran_ids: response transactionIds come from this range, far from the records' tranIds.
 REPLY_ID_START = 900_000_000_000_001
 
@@ -66,7 +64,7 @@ class SandboxApp:
 
     # -- counters --------------------------------------------------------------------------------
 
-    def _count(self, endpoint: Endpoint | None) -> None:
+    def _count(self, endpoint: Route | None) -> None:
         with self._count_lock:
             self.request_count += 1
             if endpoint is not None:
@@ -130,10 +128,10 @@ class SandboxApp:
             log.exception("sandbox bug while applying late commits")
         if self.admin and (request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")):
             return handle_admin(self, request)
-        endpoint = BY_ROUTE.get((request.method, request.path))
+        endpoint = ROUTE_BY_REQUEST.get((request.method, request.path))
         self._count(endpoint)
         if endpoint is None:
-            if request.path in _KNOWN_PATHS:
+            if request.path in KNOWN_PATHS:
                 return error_response(method_not_allowed(request.method, request.path))
             return error_response(not_found(request.path))
         headers: list[tuple[str, str]] = []
@@ -143,11 +141,11 @@ class SandboxApp:
             return error_response(exc, headers)
         except Exception:
             log.exception("sandbox bug while handling %s %s", request.method, request.path)
-            return error_response(SandboxError(-1000, MSG_UNKNOWN, 500), headers)
+            return error_response(SandboxError(UNKNOWN, MSG_UNKNOWN, 500), headers)
 
-    def _charge(self, endpoint: Endpoint, scope: str, now_ms: int, headers: list[tuple[str, str]]) -> None:
-        charge = self.limiter.charge(endpoint, scope, now_ms)
-        headers.append((charge.header, str(charge.used)))
+    def _charge(self, endpoint: Route, scope: str, now_ms: int, headers: list[tuple[str, str]]) -> None:
+        used = self.limiter.charge(endpoint, scope, now_ms)
+        headers.append((endpoint.weight_header, str(used)))
 
     def _guard(self, caller: Account | None, now_ms: int) -> Callable[[FaultRule], bool]:
         """Conditions of CONDITIONAL fault rules for this request."""
@@ -160,7 +158,7 @@ class SandboxApp:
 
         return holds
 
-    def _handle(self, endpoint: Endpoint, request: Request, headers: list[tuple[str, str]]) -> Response:
+    def _handle(self, endpoint: Route, request: Request, headers: list[tuple[str, str]]) -> Response:
         now = self.clock.now_ms()
         if self.live_interest:
             ledger.accrue_until(self.state, now)

@@ -16,23 +16,17 @@ from dataclasses import dataclass
 
 from airflow_binance_loan.client.signing import HmacVerifier, PublicKeyVerifier, Verifier
 
+from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox.errors import (
-    MSG_BAD_KEY_FORMAT,
-    MSG_DUPLICATE,
-    MSG_RECV_WINDOW,
-    MSG_TIMESTAMP_AHEAD,
-    MSG_TIMESTAMP_OLD,
     SandboxError,
     bad_signature,
+    duplicate_param,
     mandatory,
     rejected_key,
 )
 from binance_loan_sandbox.params import Params, decode_component, decode_pairs, split_pairs
 from binance_loan_sandbox.state import Account, ApiKey, SandboxState
 
-MAX_RECV_WINDOW_MS = 60000
-DEFAULT_RECV_WINDOW_MS = 5000
-AHEAD_TOLERANCE_MS = 1000
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _DELIMITERS = frozenset(b"=&+")
@@ -74,7 +68,7 @@ def _strip_signature(raw: bytes) -> tuple[bytes, bytes | None]:
     if count == 0:
         return raw, None
     if count > 1:
-        raise SandboxError(-1101, MSG_DUPLICATE)
+        raise duplicate_param()
     if names[-1] != b"signature":
         raise bad_signature()  # signature must be the last parameter of its part
     return b"&".join(segments[:-1]), segments[-1].partition(b"=")[2]
@@ -85,7 +79,7 @@ def split_signed(raw_query: bytes, raw_body: bytes) -> SignedRequest:
     query, in_query = _strip_signature(raw_query)
     body, in_body = _strip_signature(raw_body)
     if in_query is not None and in_body is not None:
-        raise SandboxError(-1101, MSG_DUPLICATE)
+        raise duplicate_param()
     raw_signature = in_query if in_query is not None else in_body
     if not raw_signature:
         raise mandatory("signature")
@@ -110,7 +104,7 @@ class KeyRing:
         if header is None or header.strip() == "":
             raise rejected_key()
         if not _KEY_RE.match(header):
-            raise SandboxError(-2014, MSG_BAD_KEY_FORMAT)
+            raise SandboxError(facts.BAD_API_KEY_FMT, facts.MSG_BAD_KEY_FORMAT)
         for account in self._state.accounts():
             if account.api is not None and account.api.api_key == header:
                 return account
@@ -139,19 +133,19 @@ def check_timestamp(params: Params, now_ms: int) -> tuple[int, int]:
     recv_window = params.long("recvWindow")
     assert timestamp is not None
     if recv_window is None:
-        recv_window = DEFAULT_RECV_WINDOW_MS
-    if recv_window > MAX_RECV_WINDOW_MS:
-        raise SandboxError(-1131, MSG_RECV_WINDOW)
+        recv_window = facts.DEFAULT_RECV_WINDOW_MS
+    if recv_window > facts.MAX_RECV_WINDOW_MS:
+        raise SandboxError(facts.BAD_RECV_WINDOW, facts.MSG_RECV_WINDOW)
     check_window(timestamp, recv_window, now_ms)
     return timestamp, recv_window
 
 
 def check_window(timestamp: int, recv_window: int, now_ms: int) -> None:
     """The -1021 test alone (run again when processing starts, after any injected latency)."""
-    if timestamp >= now_ms + AHEAD_TOLERANCE_MS:
-        raise SandboxError(-1021, MSG_TIMESTAMP_AHEAD)
+    if timestamp >= now_ms + facts.AHEAD_TOLERANCE_MS:
+        raise SandboxError(facts.INVALID_TIMESTAMP, facts.MSG_TIMESTAMP_AHEAD)
     if now_ms - timestamp > recv_window:
-        raise SandboxError(-1021, MSG_TIMESTAMP_OLD)
+        raise SandboxError(facts.INVALID_TIMESTAMP, facts.MSG_TIMESTAMP_OLD)
 
 
 def require_permission(account: Account, permission: str) -> None:

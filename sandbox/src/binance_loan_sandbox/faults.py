@@ -1,7 +1,7 @@
 """Fault injection for reliability tests: rules that delay, drop, fail or lag specific requests.
 
-A rule names an endpoint (``"repay"``, ``"ltv_details"``, ... from the client's
-ENDPOINTS table, or ``"*"``), an ``action`` and when it fires: ``nth`` (1-based
+A rule names an endpoint (``"repay"``, ``"ltv_details"``, ... a route name from
+:data:`.binance_facts.ROUTES`, or ``"*"``), an ``action`` and when it fires: ``nth`` (1-based
 request numbers), ``every`` N, or ``probability`` p with a ``seed``; without a
 trigger it fires on every request; ``times`` caps how often. Requests are numbered
 per rule, counting only requests that passed authentication and timestamp checks
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.endpoints import ENDPOINTS
+from binance_loan_sandbox.binance_facts import ROUTE_NAMES
 
 MODIFIERS = frozenset({"latency", "records_lag", "distinct_tran_ids"})
 BEFORE_COMMIT = frozenset({"drop_before_commit", "reject_429", "pending", "error", "pending_after_repay"})
@@ -37,7 +37,7 @@ ACTION_ENDPOINTS: dict[str, frozenset[str]] = {
     "pending_after_repay": frozenset({"repay"}),
 }
 LATE_ANSWERS = ("1007", "503", "drop")
-ENDPOINT_NAMES = frozenset(e.name for e in ENDPOINTS) | {"*"}
+ENDPOINT_NAMES = ROUTE_NAMES | {"*"}
 _FIELDS = {"endpoint", "action", "nth", "every", "probability", "seed", "times", "ms", "seconds", "code",
            "status", "msg", "answer"}
 
@@ -85,7 +85,7 @@ class FaultRule:
             raise ValueError(f"fault action must be one of {', '.join(sorted(ACTIONS))}, got {action!r}")
         endpoint = data.get("endpoint", "*")
         if endpoint not in ENDPOINT_NAMES:
-            raise ValueError(f"unknown endpoint {endpoint!r}: use a name from the ENDPOINTS table or '*'")
+            raise ValueError(f"unknown endpoint {endpoint!r}: use a route name from binance_facts.ROUTES or '*'")
         allowed = ACTION_ENDPOINTS.get(action)
         if allowed is not None and endpoint != "*" and endpoint not in allowed:
             raise ValueError(f"action {action!r} applies only to endpoint(s) {', '.join(sorted(allowed))} or '*'")
@@ -166,7 +166,7 @@ class FaultRule:
     def applies_to(self, endpoint_name: str) -> bool:
         """True when a request to ``endpoint_name`` counts against this rule.
 
-        :param endpoint_name: the endpoint's name in the client's ENDPOINTS table.
+        :param endpoint_name: the route name (:data:`.binance_facts.ROUTES`).
         """
         if self.endpoint not in ("*", endpoint_name):
             return False
@@ -222,7 +222,7 @@ class FaultPlan:
     def decide(self, endpoint_name: str, guard: Callable[[FaultRule], bool] | None = None) -> FaultDecision:
         """Count this request against every rule for the endpoint and collect what fires.
 
-        :param endpoint_name: the endpoint's name in the client's ENDPOINTS table.
+        :param endpoint_name: the route name (:data:`.binance_facts.ROUTES`).
         :param guard: says whether a triggered CONDITIONAL rule's condition holds for this request
             (e.g. a recent committed repay for ``pending_after_repay``); without it they never fire.
         """

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
 
+from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox.clock import HOUR_MS
 from binance_loan_sandbox.errors import SandboxError
 from binance_loan_sandbox.state import InterestRow, Record, RiskUnit, SandboxState
@@ -144,10 +145,10 @@ def repay(
     with state.lock:
         owed = unit.liabilities.get(asset)
         if not unit.active or owed is None or owed.outstanding <= 0:
-            raise SandboxError(-27011, f"No liability found in the risk unit with GroupID {unit.group_id}.")
+            raise SandboxError(facts.NO_LIABILITY, facts.MSG_NO_LIABILITY.format(group_id=unit.group_id))
         available = unit.credit.balance(source, asset)
         if available <= 0:
-            raise SandboxError(-27015, f"Insufficient balance in balance for asset {asset}.")
+            raise SandboxError(facts.INSUFFICIENT_BALANCE, facts.MSG_INSUFFICIENT_BALANCE.format(asset=asset))
         repaid = min(available, requested, owed.outstanding)
         to_interest = min(repaid, owed.interest)
         to_principal = repaid - to_interest
@@ -169,17 +170,13 @@ def borrow(
     """Borrow into the credit MARGIN wallet, capped by the max-borrowable amount (-27009)."""
     with state.lock:
         if asset not in state.borrowable_assets:
-            raise SandboxError(-27017, f"The requested loan asset: {asset} is not supported for borrowing.")
+            raise SandboxError(facts.ASSET_NOT_BORROWABLE, facts.MSG_ASSET_NOT_BORROWABLE.format(asset=asset))
         if not unit.active:
-            raise SandboxError(-27001, "Loan group not found")
+            raise SandboxError(facts.LOAN_GROUP_NOT_FOUND, facts.MSG_LOAN_GROUP_NOT_FOUND)
         limit = max_borrowable(state, unit, asset)
         if amount > limit:
-            raise SandboxError(
-                -27009,
-                "The requested borrow amount exceeds the maximum allowed limit. "
-                f"Maximum borrowable for asset {asset} is {format_decimal(limit)}, "
-                f"but request {format_decimal(amount)}.",
-            )
+            raise SandboxError(facts.BORROW_OVER_MAX, facts.MSG_BORROW_OVER_MAX.format(
+                asset=asset, limit=format_decimal(limit), amount=format_decimal(amount)))
         unit.liability(asset).principal += amount
         unit.credit.add("MARGIN", asset, amount)
         unit.update_time = now_ms
@@ -220,14 +217,11 @@ def close(state: SandboxState, unit: RiskUnit, now_ms: int) -> None:
     """Close an active unit whose liabilities (principal and interest) are all zero (-27018 otherwise)."""
     with state.lock:
         if not unit.active:
-            raise SandboxError(-27001, "Loan group not found")
+            raise SandboxError(facts.LOAN_GROUP_NOT_FOUND, facts.MSG_LOAN_GROUP_NOT_FOUND)
         for asset, owed in unit.liabilities.items():
             if owed.outstanding > 0:
-                raise SandboxError(
-                    -27018,
-                    f"The risk unit cannot be closed because liability asset {asset} in the unit has not "
-                    f"been fully repaid; {format_decimal(owed.outstanding)} remaining.",
-                )
+                raise SandboxError(facts.LIABILITY_NOT_REPAID, facts.MSG_LIABILITY_NOT_REPAID.format(
+                    asset=asset, remaining=format_decimal(owed.outstanding)))
         unit.status = "CLOSED"
         unit.close_time = now_ms
         unit.update_time = now_ms

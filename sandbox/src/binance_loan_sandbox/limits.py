@@ -11,23 +11,9 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass
 
-from airflow_binance_loan.client.endpoints import Endpoint
-
+from binance_loan_sandbox.binance_facts import MSG_TOO_MUCH_WEIGHT, TOO_MANY_REQUESTS, Route
 from binance_loan_sandbox.errors import SandboxError
-
-SAPI_IP_HEADER = "X-SAPI-USED-IP-WEIGHT-1M"
-SAPI_UID_HEADER = "X-SAPI-USED-UID-WEIGHT-1M"
-API_HEADER = "X-MBX-USED-WEIGHT-1M"
-
-
-@dataclass(frozen=True)
-class Charge:
-    """The result of counting one request: header to send and the weight used after it."""
-
-    header: str
-    used: int
 
 
 class WeightLimiter:
@@ -46,32 +32,37 @@ class WeightLimiter:
             return "1 MINUTE"
         return f"{self.window_seconds:g} SECONDS"
 
-    def charge(self, endpoint: Endpoint, scope: str, now_ms: int) -> Charge:
-        """Add the endpoint's weight for ``scope`` (IP or UID) or raise 429 / -1003 with Retry-After."""
-        if endpoint.path.startswith("/api/"):
-            budget, header = "api", API_HEADER
-        else:
-            budget = endpoint.name
-            header = SAPI_UID_HEADER if endpoint.limit_kind == "UID" else SAPI_IP_HEADER
+    def charge(self, route: Route, scope: str, now_ms: int) -> int:
+        """Add the route's weight for ``scope`` and return the weight used in the window after it.
+
+        :param route: the endpoint called.
+        :param scope: ``ip:ADDRESS`` or ``uid:UID``, whichever the route's limit counts.
+        :param now_ms: the sandbox time of the request.
+        :raises RateLimited: HTTP 429 / -1003 with Retry-After when the budget would be exceeded.
+        """
         window = int(now_ms // self.window_ms)
-        key = (budget, scope)
+        key = (_budget(route), scope)
         with self._lock:
             counted_window, used = self._counts.get(key, (window, 0))
             if counted_window != window:
                 used = 0
-            if used + endpoint.weight > endpoint.limit:
+            if used + route.weight > route.limit:
                 self._counts[key] = (window, used)
                 retry_after = max(1, math.ceil(((window + 1) * self.window_ms - now_ms) / 1000.0))
-                raise RateLimited(used, header, retry_after, endpoint.limit, self._window_label())
-            used += endpoint.weight
+                raise RateLimited(used, route.weight_header, retry_after, route.limit, self._window_label())
+            used += route.weight
             self._counts[key] = (window, used)
-            return Charge(header, used)
+            return used
 
-    def used(self, endpoint: Endpoint, scope: str, now_ms: int) -> int:
-        """Weight used so far in the current window (0 when nothing counted yet)."""
-        budget = "api" if endpoint.path.startswith("/api/") else endpoint.name
+    def used(self, route: Route, scope: str, now_ms: int) -> int:
+        """Weight used so far in the current window (0 when nothing counted yet).
+
+        :param route: the endpoint.
+        :param scope: ``ip:ADDRESS`` or ``uid:UID``.
+        :param now_ms: the sandbox time.
+        """
         with self._lock:
-            window, used = self._counts.get((budget, scope), (-1, 0))
+            window, used = self._counts.get((_budget(route), scope), (-1, 0))
             return used if window == int(now_ms // self.window_ms) else 0
 
     def reset(self) -> None:
@@ -80,16 +71,16 @@ class WeightLimiter:
             self._counts.clear()
 
 
+def _budget(route: Route) -> str:
+    """/api endpoints share one budget; every /sapi endpoint has its own."""
+    return "api" if route.shares_api_budget else route.name
+
+
 class RateLimited(SandboxError):
     """HTTP 429 / -1003 with the integer ``Retry-After`` seconds until the window ends."""
 
     def __init__(self, used: int, header: str, retry_after: int, limit: int, window_label: str) -> None:
-        super().__init__(
-            -1003,
-            f"Too much request weight used; current limit is {limit} request weight per {window_label}. "
-            "Please use WebSocket Streams for live updates to avoid polling the API.",
-            429,
-        )
+        super().__init__(TOO_MANY_REQUESTS, MSG_TOO_MUCH_WEIGHT.format(limit=limit, window=window_label), 429)
         self.used = used
         self.header = header
         self.retry_after = retry_after

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import unquote_to_bytes
 
+from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox.errors import (
-    MSG_DUPLICATE,
     SandboxError,
+    duplicate_param,
     empty_param,
     illegal_chars,
     invalid_value,
@@ -46,7 +47,7 @@ def decode_component(raw: bytes) -> str:
     try:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
-        raise SandboxError(-1100, "Illegal characters found in a parameter.") from None
+        raise SandboxError(facts.ILLEGAL_CHARS, facts.MSG_ILLEGAL_CHARS) from None
 
 
 def decode_pairs(pairs: Sequence[tuple[bytes, bytes]]) -> Pairs:
@@ -56,7 +57,7 @@ def decode_pairs(pairs: Sequence[tuple[bytes, bytes]]) -> Pairs:
     for raw_name, raw_value in pairs:
         name = decode_component(raw_name)
         if name in seen:
-            raise SandboxError(-1101, MSG_DUPLICATE)
+            raise duplicate_param()
         seen.add(name)
         out.append((name, decode_component(raw_value)))
     return out
@@ -120,10 +121,10 @@ class Params:
         assert value is not None
         match = _AMOUNT_RE.match(value)
         if not match or (match.group(1) is not None and len(match.group(1)) - 1 > MAX_AMOUNT_DECIMALS):
-            raise SandboxError(-27016, f"Illegal asset quantity precision for asset {asset}.")
+            raise SandboxError(facts.ILLEGAL_PRECISION, facts.MSG_ILLEGAL_PRECISION.format(asset=asset))
         amount = Decimal(value)
         if amount <= 0:
-            raise SandboxError(-27000, "Illegal argument or invalid input.")
+            raise SandboxError(facts.ILLEGAL_ARGUMENT, facts.MSG_ILLEGAL_ARGUMENT)
         return amount
 
     def page(self) -> tuple[int, int]:

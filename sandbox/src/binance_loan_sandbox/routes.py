@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.client.endpoints import Endpoint
 
+from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox import ledger
 from binance_loan_sandbox.auth import require_permission
+from binance_loan_sandbox.binance_facts import Route
 from binance_loan_sandbox.errors import SandboxError, bad_date_range, mandatory, rejected_key
 from binance_loan_sandbox.params import Params
 from binance_loan_sandbox.state import Account, RiskUnit, SandboxState
@@ -32,7 +33,7 @@ REPAY_SOURCES = ("MARGIN", "SPOT")
 class Call:
     """An authenticated request ready for its endpoint handler."""
 
-    endpoint: Endpoint
+    endpoint: Route
     params: Params
     caller: Account | None
     state: SandboxState
@@ -67,9 +68,10 @@ def _require_credit(call: Call) -> Account:
 def _own_unit(call: Call, caller: Account, group_id: int) -> RiskUnit:
     unit = call.state.units.get(group_id)
     if unit is None:
-        raise SandboxError(-27001, "Loan group not found")
+        raise SandboxError(facts.LOAN_GROUP_NOT_FOUND, facts.MSG_LOAN_GROUP_NOT_FOUND)
     if unit.credit.uid != caller.uid:
-        raise SandboxError(-27010, f"Credit account not found in risk unit with GroupID {group_id}.")
+        raise SandboxError(facts.CREDIT_ACCOUNT_NOT_IN_UNIT,
+                           facts.MSG_CREDIT_ACCOUNT_NOT_IN_UNIT.format(group_id=group_id))
     return unit
 
 
@@ -259,7 +261,7 @@ def max_borrowable(call: Call) -> Any:
     asset = asset.upper()
     state = call.state
     if asset not in state.borrowable_assets:
-        raise SandboxError(-27017, f"The requested loan asset: {asset} is not supported for borrowing.")
+        raise SandboxError(facts.ASSET_NOT_BORROWABLE, facts.MSG_ASSET_NOT_BORROWABLE.format(asset=asset))
     group_id = call.params.long("groupId")
     with state.lock:
         unit: RiskUnit | None = None
@@ -394,7 +396,8 @@ def empty_credit_list(call: Call) -> Any:
 
 def not_simulated(call: Call) -> Any:
     """Endpoints in the table that the sandbox does not model (edit-member, transfer-out, rebates)."""
-    raise SandboxError(-1020, f"This operation is not supported by the sandbox: {call.endpoint.label}")
+    raise SandboxError(facts.UNSUPPORTED_OPERATION,
+                       f"This operation is not supported by the sandbox: {call.endpoint.label}")
 
 
 def server_time(call: Call) -> Any:
@@ -425,7 +428,7 @@ HANDLERS: dict[str, Handler] = {
 NEEDS_READING = frozenset(HANDLERS) - {"server_time", "repay", "borrow", "close_risk_unit"}
 
 
-def require_reading(endpoint: Endpoint, caller: Account) -> None:
+def require_reading(endpoint: Route, caller: Account) -> None:
     """-2015 when a read endpoint is called with a key lacking Enable Reading."""
     if endpoint.name in NEEDS_READING:
         require_permission(caller, READ_PERMISSION)

@@ -22,6 +22,7 @@ from airflow_binance_loan.exceptions import redact
 
 from binance_loan_sandbox import jsonwire
 from binance_loan_sandbox.app import SandboxApp
+from binance_loan_sandbox.binance_facts import ILLEGAL_CHARS, MSG_UNSUPPORTED, UNSUPPORTED_OPERATION
 from binance_loan_sandbox.clock import SandboxClock
 from binance_loan_sandbox.commits import PendingCommit
 from binance_loan_sandbox.errors import SandboxError
@@ -36,10 +37,10 @@ DRAIN_LIMIT_BYTES = 4 * 1024 * 1024
 SOCKET_TIMEOUT_SECONDS = 30.0
 LISTEN_BACKLOG = 256  # a burst of concurrent connects is queued, not reset (stdlib default: 5)
 _SEND_ERROR_CODES = {
-    400: (-1100, "Malformed HTTP request."),
-    414: (-1100, "Request-URI too long."),
-    431: (-1100, "Request header fields too large."),
-    501: (-1020, "This operation is not supported."),
+    400: (ILLEGAL_CHARS, "Malformed HTTP request."),
+    414: (ILLEGAL_CHARS, "Request-URI too long."),
+    431: (ILLEGAL_CHARS, "Request header fields too large."),
+    501: (UNSUPPORTED_OPERATION, MSG_UNSUPPORTED),
 }
 
 
@@ -106,23 +107,23 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding"):
-            raise SandboxError(-1100, "Chunked request bodies are not supported; send Content-Length.", 411,
+            raise SandboxError(ILLEGAL_CHARS, "Chunked request bodies are not supported; send Content-Length.", 411,
                                close=True)
         values = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
         if not values:
             return b""
         text = values.pop()
         if values or not text.isascii() or not text.isdigit():
-            raise SandboxError(-1100, "Malformed request: invalid Content-Length header.", 400, close=True)
+            raise SandboxError(ILLEGAL_CHARS, "Malformed request: invalid Content-Length header.", 400, close=True)
         length = int(text)
         if length > MAX_BODY_BYTES:
             if length <= DRAIN_LIMIT_BYTES:
                 self._drain(length)
-            raise SandboxError(-1100, f"Request body too large: {length} bytes (limit {MAX_BODY_BYTES}).", 413,
+            raise SandboxError(ILLEGAL_CHARS, f"Request body too large: {length} bytes (limit {MAX_BODY_BYTES}).", 413,
                                close=True)
         body = self.rfile.read(length)
         if len(body) < length:
-            raise SandboxError(-1100, "Malformed request: body shorter than Content-Length.", 400, close=True)
+            raise SandboxError(ILLEGAL_CHARS, "Malformed request: body shorter than Content-Length.", 400, close=True)
         return body
 
     def _drain(self, length: int) -> None:
@@ -162,7 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Errors detected by http.server itself (bad request line, unsupported method) as Binance JSON."""
-        binance_code, text = _SEND_ERROR_CODES.get(code, (-1100, "Malformed HTTP request."))
+        binance_code, text = _SEND_ERROR_CODES.get(code, _SEND_ERROR_CODES[400])
         if message and code == 400:
             text = f"Malformed HTTP request: {message}."
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
