@@ -3,9 +3,8 @@
 The signed payload is the raw query string (without its trailing
 ``signature=...``) immediately followed by the raw body (likewise); the payload
 must be properly percent-encoded (Binance's rule since 2026-01-15) and the
-signature value is form-decoded once. Verification reuses the client's
-:class:`HmacVerifier` / :class:`PublicKeyVerifier` so both sides share one
-implementation.
+signature value is form-decoded once. The signature rules themselves live in
+:mod:`.signatures`, the sandbox's own implementation (not the client's).
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
-
-from airflow_binance_loan.client.signing import HmacVerifier, PublicKeyVerifier, Verifier
 
 from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox.errors import (
@@ -25,31 +22,10 @@ from binance_loan_sandbox.errors import (
     rejected_key,
 )
 from binance_loan_sandbox.params import Params, decode_component, decode_pairs, split_pairs
+from binance_loan_sandbox.signatures import Verifier, is_percent_encoded, verifier_for
 from binance_loan_sandbox.state import Account, ApiKey, SandboxState
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9]{1,128}$")
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_DELIMITERS = frozenset(b"=&+")
-_HEX = frozenset(b"0123456789ABCDEFabcdef")
-
-
-def is_percent_encoded(raw: bytes) -> bool:
-    """True when every byte is unreserved, a delimiter (``= & +``) or part of a ``%XX`` escape."""
-    index = 0
-    size = len(raw)
-    while index < size:
-        byte = raw[index]
-        if byte == 0x25:  # '%'
-            if index + 2 >= size:
-                return False
-            if raw[index + 1] not in _HEX or raw[index + 2] not in _HEX:
-                return False
-            index += 3
-            continue
-        if byte not in _UNRESERVED and byte not in _DELIMITERS:
-            return False
-        index += 1
-    return True
 
 
 @dataclass(frozen=True)
@@ -116,7 +92,7 @@ class KeyRing:
         with self._lock:
             found = self._verifiers.get(cache_key)
             if found is None:
-                found = HmacVerifier(api.key) if api.key_type == "hmac" else PublicKeyVerifier(api.key)
+                found = verifier_for(api.key_type, api.key)
                 self._verifiers[cache_key] = found
             return found
 
