@@ -1,22 +1,35 @@
 """Command line: ``python -m binance_loan_sandbox --port 0 --state demo [--admin] [--save]``.
 
 The first line on stdout is exactly ``listening on http://HOST:PORT`` (flushed),
-so scripts can wait for it; SIGINT / SIGTERM stop the server cleanly.
+so scripts can wait for it; SIGINT / SIGTERM stop the server cleanly. The console script
+``binance-loan-sandbox`` is the same command.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
-from airflow_binance_loan.client.session import is_loopback_host
-
 from binance_loan_sandbox.server import SandboxServer
 from binance_loan_sandbox.state import DEMO, load_state
+
+
+def is_loopback_host(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1): the only places fake keys belong.
+
+    :param host: the bind address.
+    """
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the sandbox until SIGINT or SIGTERM."""
+    """Run the sandbox until SIGINT or SIGTERM; returns the exit code.
+
+    :param argv: the arguments (default: ``sys.argv[1:]``).
+    """
     args = _parser().parse_args(argv)
     if args.save and args.state == DEMO:
         print("error: --save needs --state FILE (the shipped demo state is read-only)", file=sys.stderr)

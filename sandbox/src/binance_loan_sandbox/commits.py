@@ -15,8 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
-
+from binance_loan_sandbox.amounts import amount_text
 from binance_loan_sandbox.errors import SandboxError
 from binance_loan_sandbox.routes import Order, execute
 from binance_loan_sandbox.state import SandboxState
@@ -94,7 +93,7 @@ class CommitQueue:
             outcome.update({"outcome": "skipped", "code": exc.code, "msg": exc.msg})
         else:
             outcome.update({"outcome": "applied", "tranId": body["transactionId"],
-                            "amount": format_decimal(body["amount"])})
+                            "amount": amount_text(body["amount"])})
         with self._lock:
             if outcome["outcome"] == "applied":
                 self.applied += 1

@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
+from binance_loan_sandbox.amounts import amount_text
 
 
 def dumps(value: Any) -> bytes:
@@ -28,7 +28,7 @@ def _write(value: Any, out: list[str]) -> None:
     elif isinstance(value, float):  # never an amount; e.g. a fault rule's probability
         out.append(json.dumps(value, allow_nan=False))
     elif isinstance(value, Decimal):
-        out.append(format_decimal(value))
+        out.append(amount_text(value))
     elif isinstance(value, dict):
         out.append("{")
         for index, (key, item) in enumerate(value.items()):

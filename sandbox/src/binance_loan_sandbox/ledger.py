@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
-
 from binance_loan_sandbox import binance_facts as facts
+from binance_loan_sandbox.amounts import amount_text
 from binance_loan_sandbox.clock import HOUR_MS
 from binance_loan_sandbox.errors import SandboxError
 from binance_loan_sandbox.state import InterestRow, Record, RiskUnit, SandboxState
@@ -85,19 +84,19 @@ def unit_details(state: SandboxState, unit: RiskUnit) -> dict[str, Any]:
     credit = unit.credit
     spot = sum((_value(state, a, v) for a, v in credit.wallets.get("SPOT", {}).items()), Decimal(0))
     credit_wallets = [
-        {"accountType": "SPOT", "netEquity": format_decimal(spot),
-         "maintainMargin": format_decimal(credit.maintain_margin.get("SPOT", Decimal(0)))},
+        {"accountType": "SPOT", "netEquity": amount_text(spot),
+         "maintainMargin": amount_text(credit.maintain_margin.get("SPOT", Decimal(0)))},
         {"accountType": credit.margin_account_type,
-         "netEquity": format_decimal(net - spot - _collateral_equity(unit)),
-         "maintainMargin": format_decimal(credit.maintain_margin.get("MARGIN", Decimal(0)))},
+         "netEquity": amount_text(net - spot - _collateral_equity(unit)),
+         "maintainMargin": amount_text(credit.maintain_margin.get("MARGIN", Decimal(0)))},
     ]
     accounts = [
         {
             "email": member.email,
             "type": "COLLATERAL",
             "wallets": [
-                {"accountType": w.account_type, "netEquity": format_decimal(w.net_equity),
-                 "maintainMargin": format_decimal(w.maintain_margin)}
+                {"accountType": w.account_type, "netEquity": amount_text(w.net_equity),
+                 "maintainMargin": amount_text(w.maintain_margin)}
                 for w in member.wallets
             ],
         }
@@ -109,15 +108,15 @@ def unit_details(state: SandboxState, unit: RiskUnit) -> dict[str, Any]:
         "parentEmail": state.parent.email,
         "creditEmail": credit.email,
         "updateTime": unit.update_time,
-        "ltv": format_decimal(ltv(state, unit)),
-        "totalNetEquity": format_decimal(net),
-        "totalMaintenanceMargin": format_decimal(maint),
-        "totalLiability": format_decimal(liability),
-        "parentAccountFrozenAmount": format_decimal(unit.parent_frozen),
-        "maxTransferOutAmount": format_decimal(unit.max_transfer_out),
-        "maxAllowedBorrowLimit": format_decimal(unit.max_allowed_borrow_limit),
+        "ltv": amount_text(ltv(state, unit)),
+        "totalNetEquity": amount_text(net),
+        "totalMaintenanceMargin": amount_text(maint),
+        "totalLiability": amount_text(liability),
+        "parentAccountFrozenAmount": amount_text(unit.parent_frozen),
+        "maxTransferOutAmount": amount_text(unit.max_transfer_out),
+        "maxAllowedBorrowLimit": amount_text(unit.max_allowed_borrow_limit),
         "liabilities": [
-            {"assetName": asset, "principal": format_decimal(x.principal), "interest": format_decimal(x.interest)}
+            {"assetName": asset, "principal": amount_text(x.principal), "interest": amount_text(x.interest)}
             for asset, x in unit.liabilities.items()
             if x.outstanding > 0
         ],
@@ -176,7 +175,7 @@ def borrow(
         limit = max_borrowable(state, unit, asset)
         if amount > limit:
             raise SandboxError(facts.BORROW_OVER_MAX, facts.MSG_BORROW_OVER_MAX.format(
-                asset=asset, limit=format_decimal(limit), amount=format_decimal(amount)))
+                asset=asset, limit=amount_text(limit), amount=amount_text(amount)))
         unit.liability(asset).principal += amount
         unit.credit.add("MARGIN", asset, amount)
         unit.update_time = now_ms
@@ -221,7 +220,7 @@ def close(state: SandboxState, unit: RiskUnit, now_ms: int) -> None:
         for asset, owed in unit.liabilities.items():
             if owed.outstanding > 0:
                 raise SandboxError(facts.LIABILITY_NOT_REPAID, facts.MSG_LIABILITY_NOT_REPAID.format(
-                    asset=asset, remaining=format_decimal(owed.outstanding)))
+                    asset=asset, remaining=amount_text(owed.outstanding)))
         unit.status = "CLOSED"
         unit.close_time = now_ms
         unit.update_time = now_ms

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.client.encoding import format_decimal
-
 from binance_loan_sandbox import binance_facts as facts
 from binance_loan_sandbox import ledger
+from binance_loan_sandbox.amounts import amount_text
 from binance_loan_sandbox.auth import require_permission
 from binance_loan_sandbox.binance_facts import Route
 from binance_loan_sandbox.errors import SandboxError, bad_date_range, mandatory, rejected_key
@@ -99,7 +98,7 @@ class Order:
     def to_json(self) -> dict[str, Any]:
         """JSON form (admin state dump)."""
         return {"endpoint": self.kind, "groupId": self.group_id, "assetName": self.asset,
-                "amount": format_decimal(self.amount), "repayFrom" if self.kind == "repay" else "wallet": self.source}
+                "amount": amount_text(self.amount), "repayFrom" if self.kind == "repay" else "wallet": self.source}
 
 
 def repay_order(call: Call) -> Order:

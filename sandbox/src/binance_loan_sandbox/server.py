@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import socketserver
 import threading
@@ -17,8 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-
-from airflow_binance_loan.exceptions import redact
 
 from binance_loan_sandbox import jsonwire
 from binance_loan_sandbox.app import SandboxApp
@@ -35,6 +34,7 @@ log = logging.getLogger("binance_loan_sandbox")
 MAX_BODY_BYTES = 64 * 1024
 DRAIN_LIMIT_BYTES = 4 * 1024 * 1024
 SOCKET_TIMEOUT_SECONDS = 30.0
+_SIGNATURE_VALUE = re.compile(r"(signature=)[^&\s]+", re.IGNORECASE)  # access log lines never show a signature
 LISTEN_BACKLOG = 256  # a burst of concurrent connects is queued, not reset (stdlib default: 5)
 _SEND_ERROR_CODES = {
     400: (ILLEGAL_CHARS, "Malformed HTTP request."),
@@ -174,7 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Access log at DEBUG level, signatures redacted."""
-        log.debug("%s %s", self.address_string(), redact(format % args))
+        log.debug("%s %s", self.address_string(), _SIGNATURE_VALUE.sub(r"\1***", format % args))
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from airflow_binance_loan.client.encoding import format_decimal
+from binance_loan_sandbox.amounts import amount_text
 
 FORMAT_VERSION = 1
 DEMO = "demo"
@@ -52,7 +52,7 @@ def _dec(value: Any, what: str) -> Decimal:
 
 
 def _text(value: Decimal) -> str:
-    return format_decimal(value)
+    return amount_text(value)
 
 
 @dataclass
