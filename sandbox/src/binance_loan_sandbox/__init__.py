@@ -11,9 +11,9 @@ tests and fault tests run against this stdlib HTTP server on loopback::
 See ``docs/sandbox.md`` for the state format, fault rules and admin endpoints.
 """
 
-from binance_loan_sandbox.clock import SandboxClock
 from binance_loan_sandbox.faults import FaultRule
 from binance_loan_sandbox.server import SandboxServer
+from binance_loan_sandbox.server_clock import SandboxClock
 from binance_loan_sandbox.state import SandboxState, demo_credentials, load_state, save_state
 
 __all__ = ["FaultRule", "SandboxClock", "SandboxServer", "SandboxState", "demo_credentials", "load_state", "save_state"]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+QUANTUM = Decimal("0.00000001")
+"""Binance's amounts carry at most 8 decimals: computed amounts (interest, LTV, max-borrowable) are rounded to this."""
+
 
 def amount_text(value: Decimal) -> str:
     """``Decimal("1000.50")`` → ``"1000.5"``, ``Decimal("1E-8")`` → ``"0.00000001"``, zero → ``"0"``.

@@ -16,17 +16,17 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from binance_loan_sandbox import answers, jsonwire, ledger, routes
+from binance_loan_sandbox import answers, interest, jsonwire, money_rules, routes
 from binance_loan_sandbox.admin import handle_admin
 from binance_loan_sandbox.auth import KeyRing, check_timestamp, check_window, split_signed
 from binance_loan_sandbox.binance_facts import KNOWN_PATHS, MSG_UNKNOWN, ROUTE_BY_REQUEST, UNKNOWN, Route
-from binance_loan_sandbox.clock import HOUR_MS, SandboxClock
 from binance_loan_sandbox.commits import CommitQueue
 from binance_loan_sandbox.errors import SandboxError, method_not_allowed, not_found
 from binance_loan_sandbox.faults import FaultDecision, FaultPlan, FaultRule
 from binance_loan_sandbox.limits import WeightLimiter
 from binance_loan_sandbox.messages import Request, Response, error_response
 from binance_loan_sandbox.params import Params
+from binance_loan_sandbox.server_clock import SandboxClock
 from binance_loan_sandbox.state import Account, SandboxState
 
 log = logging.getLogger("binance_loan_sandbox")
@@ -89,15 +89,15 @@ class SandboxApp:
             now = self.clock.now_ms()
             self.apply_due_commits(now)
             if self.live_interest:
-                ledger.accrue_until(self.state, now)
-            before, after = self.clock.advance(hours * HOUR_MS)
+                interest.accrue_until(self.state, now)
+            before, after = self.clock.advance(hours * interest.HOUR_MS)
             rows, cursor = 0, before
             for commit in self.commits.pop_due(after):
                 due = max(cursor, commit.due_ms)
-                rows += ledger.accrue(self.state, ledger.hour_boundaries(cursor, due))
+                rows += interest.accrue(self.state, interest.hour_boundaries(cursor, due))
                 cursor = due
                 self.commits.apply(self.state, commit)
-            rows += ledger.accrue(self.state, ledger.hour_boundaries(cursor, after))
+            rows += interest.accrue(self.state, interest.hour_boundaries(cursor, after))
             self.state.last_accrual_ms = after
             return rows
 
@@ -114,7 +114,7 @@ class SandboxApp:
             due = self.commits.pop_due(now)
             for commit in due:
                 if self.live_interest:
-                    ledger.accrue_until(self.state, commit.due_ms)
+                    interest.accrue_until(self.state, commit.due_ms)
                 self.commits.apply(self.state, commit)
         return len(due)
 
@@ -153,7 +153,7 @@ class SandboxApp:
         def holds(rule: FaultRule) -> bool:
             if rule.action != "pending_after_repay" or caller is None:
                 return False
-            last = ledger.last_repay_ms(self.state, caller.uid)
+            last = money_rules.last_repay_ms(self.state, caller.uid)
             return last is not None and now_ms - last < rule.ms
 
         return holds
@@ -161,7 +161,7 @@ class SandboxApp:
     def _handle(self, endpoint: Route, request: Request, headers: list[tuple[str, str]]) -> Response:
         now = self.clock.now_ms()
         if self.live_interest:
-            ledger.accrue_until(self.state, now)
+            interest.accrue_until(self.state, now)
         if endpoint.limit_kind == "IP":
             self._charge(endpoint, "ip:" + request.client_ip, now, headers)
         caller = None

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from binance_loan_sandbox.clock import ManualTime, SandboxClock
 from binance_loan_sandbox.server import SandboxServer
+from binance_loan_sandbox.server_clock import ManualTime, SandboxClock
 from binance_loan_sandbox.state import demo_credentials, load_state
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from binance_loan_sandbox import binance_facts as facts
-from binance_loan_sandbox import ledger
+from binance_loan_sandbox import money_rules, valuation
 from binance_loan_sandbox.amounts import amount_text
 from binance_loan_sandbox.auth import require_permission
 from binance_loan_sandbox.binance_facts import Route
@@ -131,7 +131,7 @@ def borrow_order(call: Call) -> Order:
 ORDERS: dict[str, Callable[[Call], Order]] = {"repay": repay_order, "borrow": borrow_order}
 
 
-def _answer(order: Order, receipt: ledger.Receipt) -> dict[str, Any]:
+def _answer(order: Order, receipt: money_rules.Receipt) -> dict[str, Any]:
     if order.kind == "repay":
         return {"transactionId": receipt.transaction_id, "amount": receipt.amount, "repayFrom": order.source}
     return {"transactionId": receipt.transaction_id, "amount": receipt.amount, "status": "success"}
@@ -148,9 +148,9 @@ def execute(state: SandboxState, order: Order, now_ms: int, visible_at: int) -> 
     with state.lock:
         unit = state.unit(order.group_id)
         if order.kind == "repay":
-            receipt = ledger.repay(state, unit, order.asset, order.amount, order.source, now_ms, visible_at)
+            receipt = money_rules.repay(state, unit, order.asset, order.amount, order.source, now_ms, visible_at)
         else:
-            receipt = ledger.borrow(state, unit, order.asset, order.amount, now_ms, visible_at)
+            receipt = money_rules.borrow(state, unit, order.asset, order.amount, now_ms, visible_at)
     return _answer(order, receipt)
 
 
@@ -163,7 +163,7 @@ def fail(state: SandboxState, order: Order, now_ms: int, visible_at: int) -> dic
     :param visible_at: when the record becomes visible in borrow-repay.
     """
     record_type = "NORMAL_REPAY" if order.kind == "repay" else "BORROW"
-    receipt = ledger.record_failed(state, order.group_id, record_type, order.asset, order.amount, now_ms,
+    receipt = money_rules.record_failed(state, order.group_id, record_type, order.asset, order.amount, now_ms,
                                    visible_at)
     return _answer(order, receipt)
 
@@ -186,7 +186,7 @@ def close_risk_unit(call: Call) -> Any:
     require_permission(caller, TRADE_PERMISSION)
     with call.state.lock:
         unit = _own_unit(call, caller, group_id)
-        ledger.close(call.state, unit, call.now_ms)
+        money_rules.close(call.state, unit, call.now_ms)
     return {"groupId": group_id, "status": "CLOSED"}
 
 
@@ -205,7 +205,7 @@ def ltv_details(call: Call) -> Any:
             units = [u for u in state.units_of_credit(caller.uid) if u.active]
         if group_id is not None:
             units = [u for u in units if u.group_id == group_id]
-        return [ledger.unit_details(state, u) for u in units]
+        return [valuation.unit_details(state, u) for u in units]
 
 
 def active_risk_units(call: Call) -> Any:
@@ -275,7 +275,7 @@ def max_borrowable(call: Call) -> Any:
                 unit = own
         if unit is None:
             return {"maxBorrowableAmount": None}
-        value = ledger.max_borrowable(state, unit, asset)
+        value = valuation.max_borrowable(state, unit, asset)
     return {"maxBorrowableAmount": f"{value:.8f}"}
 
 

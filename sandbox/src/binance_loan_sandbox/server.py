@@ -22,11 +22,11 @@ from typing import Any
 from binance_loan_sandbox import jsonwire
 from binance_loan_sandbox.app import SandboxApp
 from binance_loan_sandbox.binance_facts import ILLEGAL_CHARS, MSG_UNSUPPORTED, UNSUPPORTED_OPERATION
-from binance_loan_sandbox.clock import SandboxClock
 from binance_loan_sandbox.commits import PendingCommit
 from binance_loan_sandbox.errors import SandboxError
 from binance_loan_sandbox.faults import FaultPlan, FaultRule
 from binance_loan_sandbox.messages import JSON_TYPE, Request, Response, error_response
+from binance_loan_sandbox.server_clock import SandboxClock
 from binance_loan_sandbox.state import DEMO, SandboxState, load_state, save_state
 
 log = logging.getLogger("binance_loan_sandbox")

@@ -207,8 +207,8 @@ class CollateralAccount(Account):
 
 
 @dataclass
-class Liability:
-    """Outstanding loan of one asset: principal and accrued, unpaid interest."""
+class Debt:
+    """What a unit owes in one asset (Binance's "liability"): principal and accrued, unpaid interest."""
 
     principal: Decimal = Decimal(0)
     interest: Decimal = Decimal(0)
@@ -230,7 +230,7 @@ class RiskUnit:
     update_time: int
     credit: CreditAccount
     collateral: list[CollateralAccount]
-    liabilities: dict[str, Liability]
+    liabilities: dict[str, Debt]
     hourly_rates: dict[str, Decimal]
     max_allowed_borrow_limit: Decimal
     initial_ltv: Decimal
@@ -242,9 +242,9 @@ class RiskUnit:
         """True while the unit is not closed."""
         return self.status == "ACTIVE"
 
-    def liability(self, asset: str) -> Liability:
+    def liability(self, asset: str) -> Debt:
         """The live liability record for ``asset`` (created empty if missing)."""
-        return self.liabilities.setdefault(asset, Liability())
+        return self.liabilities.setdefault(asset, Debt())
 
     @property
     def total_liability(self) -> Decimal:
@@ -264,7 +264,7 @@ class RiskUnit:
             credit=CreditAccount.from_json(data["credit"]),
             collateral=[CollateralAccount.from_json(c) for c in data.get("collateral") or ()],
             liabilities={
-                str(asset): Liability(_dec(v.get("principal", "0"), "principal"),
+                str(asset): Debt(_dec(v.get("principal", "0"), "principal"),
                                       _dec(v.get("interest", "0"), "interest"))
                 for asset, v in (data.get("liabilities") or {}).items()
             },
@@ -450,11 +450,11 @@ class SandboxState:
 
     # -- convenience for tests and rehearsals ----------------------------------------------------
 
-    def liability(self, group_id: int, asset: str) -> Liability:
+    def liability(self, group_id: int, asset: str) -> Debt:
         """A copy of the unit's current liability for ``asset``."""
         with self.lock:
-            current = self.units[group_id].liabilities.get(asset, Liability())
-            return Liability(current.principal, current.interest)
+            current = self.units[group_id].liabilities.get(asset, Debt())
+            return Debt(current.principal, current.interest)
 
     def balance(self, group_id: int, asset: str, wallet: str = "MARGIN") -> Decimal:
         """The credit account's balance of ``asset`` in ``wallet`` (MARGIN or SPOT)."""

@@ -12,8 +12,6 @@ import threading
 import time
 from collections.abc import Callable
 
-HOUR_MS = 3_600_000
-
 
 class SandboxClock:
     """Milliseconds since the epoch as the simulated Binance server sees them."""
