@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+
 from binance_loan_sandbox import SandboxClock, SandboxServer
 from binance_loan_sandbox.binance_facts import MSG_TIMEOUT
 

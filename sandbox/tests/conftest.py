@@ -1,24 +1,28 @@
-"""Sandbox-test helpers: hand-signed requests (plain hmac/hashlib, independent of the client) and raw sockets."""
+"""Sandbox-test helpers: hand-signed requests (hmac/hashlib and cryptography, no client code) and raw sockets.
+
+The sandbox's fixtures (``sandbox``, ``sandbox_factory``, ``virtual_sandbox``, ``demo_creds``) come from
+its own pytest plugin (``binance_loan_sandbox.pytest_plugin``); these helpers are for its tests only.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import pytest
 import requests
+from hand_signing import sign
+
 from binance_loan_sandbox import SandboxServer
 
 
 class RawSapi:
-    """Builds, signs (HMAC-SHA256 by hand) and sends requests with ``requests``, byte for byte as written."""
+    """Builds, signs (by hand, any key type) and sends requests with ``requests``, byte for byte as written."""
 
     def __init__(self, server: SandboxServer, creds: dict[str, dict[str, Any]]) -> None:
         self.server = server
@@ -26,9 +30,8 @@ class RawSapi:
         self.http = requests.Session()
 
     def sign(self, account: str, payload: str | bytes) -> str:
-        secret = self.creds[account]["secret"].encode()
-        data = payload.encode() if isinstance(payload, str) else payload
-        return hmac.new(secret, data, hashlib.sha256).hexdigest()
+        cred = self.creds[account]
+        return sign(cred["secret"], cred["keyType"], payload.encode() if isinstance(payload, str) else payload)
 
     def call(
         self,
@@ -46,7 +49,7 @@ class RawSapi:
         api_key: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> requests.Response:
-        """Encode ``params`` (+ timestamp) with urlencode, sign query+body, append ``signature`` last."""
+        """Encode ``params`` (+ timestamp) with urlencode, sign query+body, append ``signature`` (encoded) last."""
         items = list(params.items()) if isinstance(params, dict) else list(params or [])
         if recv_window is not None:
             items.append(("recvWindow", recv_window))
@@ -56,7 +59,7 @@ class RawSapi:
             query, body = ("", encoded) if in_body else (encoded, "")
         query = query or ""
         body = body or ""
-        sig = signature if signature is not None else self.sign(account, query + body)
+        sig = quote(signature if signature is not None else self.sign(account, query + body), safe="")
         if body:
             body = f"{body}&signature={sig}"
         else:

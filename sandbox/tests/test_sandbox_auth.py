@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from binance_loan_sandbox.binance_facts import MSG_TIMESTAMP_AHEAD, MSG_TIMESTAMP_OLD
 
 pytestmark = pytest.mark.integration

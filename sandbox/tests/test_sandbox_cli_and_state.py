@@ -10,9 +10,9 @@ from decimal import Decimal
 
 import pytest
 import requests
-from binance_loan_sandbox import SandboxServer, demo_credentials, load_state, save_state
+from hand_signing import public_key_pem
 
-from airflow_binance_loan.client.signing import public_key_pem
+from binance_loan_sandbox import SandboxServer, demo_credentials, load_state, save_state
 
 pytestmark = pytest.mark.integration
 
@@ -60,8 +60,10 @@ def test_cli_refuses_to_save_into_the_demo_state():
     assert proc.returncode == 2 and "--save needs" in proc.stderr
 
 
-def test_state_round_trip_keeps_every_decimal(tmp_path, client_for, sandbox):
-    client_for("credit_ed25519").repay(10003, "USDC", "0.00000001")
+def test_state_round_trip_keeps_every_decimal(tmp_path, raw, sandbox):
+    repay = raw.call("POST", "/sapi/v1/margin/loan-group/repay",
+                     {"groupId": 10003, "assetName": "USDC", "amount": "0.00000001"}, "credit_ed25519")
+    assert repay.status_code == 200, repay.text
     sandbox.advance_hours(1)
     path = tmp_path / "state.json"
     sandbox.save(path)

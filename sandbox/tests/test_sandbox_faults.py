@@ -1,4 +1,8 @@
-"""Each fault mode, through the project's client where the client's reaction is the point."""
+"""Each fault mode as it shows on the wire: what is executed, what is answered, and the rule machinery.
+
+How the provider's client reacts to these faults is tested on the provider side
+(``tests/integration/test_client_faults.py``).
+"""
 
 from __future__ import annotations
 
@@ -7,122 +11,120 @@ from decimal import Decimal
 
 import pytest
 import requests
+
 from binance_loan_sandbox import SandboxServer, load_state
 from binance_loan_sandbox.faults import FaultPlan
-
-from airflow_binance_loan.client import reconcile
-from airflow_binance_loan.exceptions import (
-    ExecutionUnknownError,
-    PendingTransactionError,
-    RateLimitError,
-    TimestampError,
-)
 
 pytestmark = pytest.mark.integration
 
 LTV = "/sapi/v1/margin/loan-group/ltv-details"
+REPAY = "/sapi/v1/margin/loan-group/repay"
+RECORDS = "/sapi/v1/margin/loan-group/borrow-repay"
 
 
-def repay_once(client_for, sandbox, **options):
-    client = client_for("credit_hmac", **options)
-    client.session.sync_time()
-    before = sandbox.state.liability(10001, "USDT").outstanding
-    return client, before
+def repay(raw, amount: str) -> requests.Response:
+    return raw.call("POST", REPAY, {"groupId": 10001, "assetName": "USDT", "amount": amount})
 
 
-@pytest.mark.parametrize(("action", "status"), [("commit_then_drop", None), ("commit_then_503", 503),
-                                                ("commit_then_1007", 500)])
-def test_commit_then_fail_applies_the_repay_but_the_client_cannot_know(client_for, sandbox, action, status):
-    client, before = repay_once(client_for, sandbox)
+def outstanding(sandbox) -> Decimal:
+    return sandbox.state.liability(10001, "USDT").outstanding
+
+
+@pytest.mark.parametrize(("action", "status", "body"), [
+    ("commit_then_503", 503, None),
+    ("commit_then_1007", 500, {"code": -1007, "msg": "Timeout waiting for response from backend server. "
+                                                     "Send status unknown; execution status unknown."}),
+])
+def test_commit_then_fail_applies_the_repay_and_answers_outcome_unknown(sandbox, raw, action, status, body):
+    before = outstanding(sandbox)
     sandbox.set_faults([{"endpoint": "repay", "action": action, "nth": [1]}])
-    with pytest.raises(ExecutionUnknownError) as info:
-        client.repay(10001, "USDT", "25")
-    assert info.value.http_status == status
-    if action == "commit_then_1007":
-        assert info.value.code == -1007
-    assert sandbox.state.liability(10001, "USDT").outstanding == before - 25
-    assert sandbox.endpoint_counts["repay"] == 1  # never resent
-    outcome = reconcile(client, info.value.intent)
-    assert outcome.outcome == "executed" and outcome.record is not None and outcome.record.amount == 25
+    response = repay(raw, "25")
+    assert response.status_code == status
+    if body is None:
+        assert response.headers["Content-Type"].startswith("text/html")
+    else:
+        assert response.json() == body
+    assert outstanding(sandbox) == before - 25
+    [row] = raw.call("GET", RECORDS, {"type": "REPAY"}).json()["rows"]  # the evidence a client reconciles with
+    assert row["amount"] == 25 and row["status"] == "CONFIRM"
+    assert sandbox.endpoint_counts["repay"] == 1
 
 
-def test_commit_then_delay_trips_the_client_read_timeout(client_for, sandbox):
-    client, before = repay_once(client_for, sandbox, read_timeout=0.2)
-    sandbox.set_faults([{"endpoint": "repay", "action": "commit_then_delay", "ms": 500}])
+def test_commit_then_drop_applies_the_repay_and_answers_nothing(sandbox, raw):
+    before = outstanding(sandbox)
+    sandbox.set_faults([{"endpoint": "repay", "action": "commit_then_drop", "nth": [1]}])
+    with pytest.raises(requests.ConnectionError):
+        repay(raw, "25")
+    assert outstanding(sandbox) == before - 25
+    assert repay(raw, "1").status_code == 200  # nth [1] only
+
+
+def test_commit_then_delay_applies_then_answers_late(sandbox, raw):
+    before = outstanding(sandbox)
+    sandbox.set_faults([{"endpoint": "repay", "action": "commit_then_delay", "ms": 300}])
     started = time.monotonic()
-    with pytest.raises(ExecutionUnknownError):
-        client.repay(10001, "USDT", "3")
-    assert time.monotonic() - started < 0.45
-    assert sandbox.state.liability(10001, "USDT").outstanding == before - 3
+    response = repay(raw, "3")
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200 and response.json()["amount"] == 3
+    assert outstanding(sandbox) == before - 3
 
 
-def test_drop_before_commit_changes_nothing(client_for, sandbox):
-    client, before = repay_once(client_for, sandbox)
+def test_drop_before_commit_changes_nothing(sandbox, raw):
+    before = outstanding(sandbox)
     sandbox.set_faults([{"endpoint": "repay", "action": "drop_before_commit"}])
-    with pytest.raises(ExecutionUnknownError):
-        client.repay(10001, "USDT", "25")
-    assert sandbox.state.liability(10001, "USDT").outstanding == before
+    with pytest.raises(requests.ConnectionError):
+        repay(raw, "25")
+    assert outstanding(sandbox) == before
     assert sandbox.state.records_of(10001) == []
 
 
-def test_reject_429_is_not_applied_and_carries_retry_after(client_for, sandbox, raw):
+@pytest.mark.parametrize(("code", "msg"), [(-1025, "Has pending transactions."),
+                                           (-27025, "Please try again until the previous transaction is completed.")])
+def test_pending_is_not_applied(sandbox, raw, code, msg):
+    before = outstanding(sandbox)
+    sandbox.set_faults([{"endpoint": "repay", "action": "pending", "code": code, "nth": [1]}])
+    refused = repay(raw, "1")
+    assert refused.status_code == 400 and refused.json() == {"code": code, "msg": msg}
+    assert outstanding(sandbox) == before
+    assert repay(raw, "1").json()["amount"] == 1  # the second attempt goes through
+
+
+def test_records_lag(sandbox, raw):
+    sandbox.set_faults([{"endpoint": "repay", "action": "records_lag", "ms": 300}])
+    tran_id = repay(raw, "2").json()["transactionId"]
+    assert raw.call("GET", RECORDS, {"type": "REPAY"}).json()["rows"] == []
+    time.sleep(0.35)
+    [row] = raw.call("GET", RECORDS, {"type": "REPAY"}).json()["rows"]
+    assert row["tranId"] == tran_id
+
+
+def test_clock_skew_is_refused_with_1021_until_the_timestamp_follows(sandbox, raw):
+    assert raw.call("GET", LTV).status_code == 200
+    sandbox.set_clock_skew(20_000)
+    stale = raw.call("GET", LTV, timestamp=sandbox.now_ms() - 20_050)
+    assert stale.json() == {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}
+    server_time = raw.http.get(f"{sandbox.url}/api/v3/time", timeout=5).json()["serverTime"]
+    assert abs(server_time - sandbox.now_ms()) < 2_000  # what a client resyncs from
+    assert raw.call("GET", LTV, timestamp=server_time - 50).status_code == 200
+
+
+def test_reject_429_is_not_applied_and_carries_retry_after(sandbox, raw):
     sandbox.set_faults([{"endpoint": "repay", "action": "reject_429", "seconds": 7, "times": 1}])
     response = raw.call("POST", "/sapi/v1/margin/loan-group/repay",
                         {"groupId": 10001, "assetName": "USDT", "amount": "1"})
     assert response.status_code == 429 and response.headers["Retry-After"] == "7"
     assert response.json()["code"] == -1003
     assert sandbox.state.records_of(10001) == []
-    sandbox.set_faults([{"endpoint": "repay", "action": "reject_429", "seconds": 1}])
-    client, before = repay_once(client_for, sandbox, max_weight_wait_seconds=0.0)
-    with pytest.raises(RateLimitError):
-        client.repay(10001, "USDT", "1")
-    assert sandbox.state.liability(10001, "USDT").outstanding == before
+    # How the provider's client reacts (RateLimitError, nothing repaid): tests/integration/test_client_faults.py.
 
 
-@pytest.mark.parametrize("code", [-1025, -27025])
-def test_pending_is_not_applied(client_for, sandbox, code):
-    client, before = repay_once(client_for, sandbox)
-    sandbox.set_faults([{"endpoint": "repay", "action": "pending", "code": code, "nth": [1]}])
-    with pytest.raises(PendingTransactionError) as info:
-        client.repay(10001, "USDT", "1")
-    assert info.value.code == code
-    assert sandbox.state.liability(10001, "USDT").outstanding == before
-    assert client.repay(10001, "USDT", "1").amount == 1  # the second attempt goes through
-
-
-def test_records_lag(client_for, sandbox):
-    client, _ = repay_once(client_for, sandbox)
-    sandbox.set_faults([{"endpoint": "repay", "action": "records_lag", "ms": 300}])
-    result = client.repay(10001, "USDT", "2")
-    assert client.borrow_repay_records("REPAY") == []
-    time.sleep(0.35)
-    [record] = client.borrow_repay_records("REPAY")
-    assert record.tran_id == result.transaction_id
-
-
-def test_latency_and_the_second_window_check(client_for, sandbox, raw):
+def test_latency_and_the_second_window_check(sandbox, raw):
     sandbox.set_faults([{"endpoint": "ltv_details", "action": "latency", "ms": 250}])
     started = time.monotonic()
     assert raw.call("GET", LTV).status_code == 200
     assert time.monotonic() - started >= 0.25
     late = raw.call("GET", LTV, recv_window=100)  # queued past recvWindow inside the "exchange"
     assert late.json() == {"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}
-
-
-def test_clock_skew_makes_the_client_resync_and_resend(client_for, sandbox):
-    client = client_for("credit_rsa")
-    assert client.ltv_details()[0].group_id == 10002
-    sandbox.set_clock_skew(20_000)
-    assert client.ltv_details()[0].group_id == 10002
-    assert sandbox.endpoint_counts["ltv_details"] == 3  # refused with -1021, resynced, resent
-    assert sandbox.endpoint_counts["server_time"] == 2
-    unsynced = client_for("credit_rsa")
-    unsynced.session.server_time.sync(lambda: sandbox.now_ms() - 30_000)  # believes the server is 30 s behind
-    unsynced.session.server_time.needs_sync = lambda: False  # type: ignore[method-assign]
-    unsynced.session.sync_time = lambda: None  # type: ignore[method-assign]
-    with pytest.raises(TimestampError) as info:
-        unsynced.ltv_details()
-    assert info.value.code == -1021
 
 
 def test_trigger_rules_nth_every_probability_times():

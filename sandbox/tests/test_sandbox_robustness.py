@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
+
 from binance_loan_sandbox.server import LISTEN_BACKLOG
 
 pytestmark = pytest.mark.integration
