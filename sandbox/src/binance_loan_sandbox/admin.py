@@ -2,7 +2,8 @@
 
 Unsigned and unweighted, meant for loopback rehearsals and tests: dump the
 state (with pending late commits), replace/clear fault rules, skew or advance
-the clock, set a balance, read or reset the request counters.
+the clock, set a balance, read or set asset prices (LTV rehearsals), read or
+reset the request counters.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox import jsonwire, valuation
+from binance_loan_sandbox.amounts import amount_text
 from binance_loan_sandbox.binance_facts import INVALID_PARAMETER
 from binance_loan_sandbox.errors import SandboxError, not_found
 from binance_loan_sandbox.messages import Request, Response, error_response
@@ -37,6 +39,25 @@ def _int_field(data: Any, name: str) -> int:
 
 def _ok(data: Any) -> Response:
     return Response(200, jsonwire.dumps(data))
+
+
+def _prices(app: SandboxApp) -> Response:
+    """``{"prices": {asset: "price", ...}, "serverTime": ms}``: every price, as exact decimal strings."""
+    with app.state.lock:
+        prices = {asset: amount_text(price) for asset, price in app.state.prices.items()}
+    return _ok({"prices": prices, "serverTime": app.clock.now_ms()})
+
+
+def _set_prices(app: SandboxApp, request: Request) -> Response:
+    """``POST /sandbox/prices {"prices": {"BTC": "45000.5", "ETH": 2000}}``: all or nothing, -1130 otherwise."""
+    data = _json_body(request)
+    if not isinstance(data, dict) or set(data) != {"prices"}:
+        raise SandboxError(INVALID_PARAMETER, 'POST /sandbox/prices takes {"prices": {"BTC": "45000.5", ...}}.')
+    try:
+        valuation.set_prices(app.state, data["prices"])
+    except ValueError as exc:
+        raise SandboxError(INVALID_PARAMETER, str(exc)) from None
+    return _prices(app)
 
 
 def handle_admin(app: SandboxApp, request: Request) -> Response:
@@ -83,6 +104,10 @@ def _dispatch(app: SandboxApp, request: Request) -> Response:
         app.state.set_balance(group_id, str(data["asset"]), str(data["amount"]), str(data.get("wallet", "MARGIN")))
         return _ok({"groupId": group_id, "balance": app.state.balance(group_id, str(data["asset"]),
                                                                       str(data.get("wallet", "MARGIN")))})
+    if route == ("GET", "/sandbox/prices"):
+        return _prices(app)
+    if route == ("POST", "/sandbox/prices"):
+        return _set_prices(app, request)
     if route == ("GET", "/sandbox/requests"):
         return _ok(app.counters())
     if route == ("DELETE", "/sandbox/requests"):

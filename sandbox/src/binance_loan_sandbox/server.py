@@ -14,12 +14,14 @@ import re
 import socket
 import socketserver
 import threading
+from collections.abc import Mapping
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from binance_loan_sandbox import jsonwire
+from binance_loan_sandbox import jsonwire, valuation
 from binance_loan_sandbox.app import SandboxApp
 from binance_loan_sandbox.binance_facts import ILLEGAL_CHARS, MSG_UNSUPPORTED, UNSUPPORTED_OPERATION
 from binance_loan_sandbox.commits import PendingCommit
@@ -375,6 +377,20 @@ class SandboxServer:
     def advance_hours(self, hours: int) -> int:
         """Move the server clock forward and accrue that many hours of interest; returns rows written."""
         return self.app.advance_hours(hours)
+
+    @property
+    def prices(self) -> dict[str, Decimal]:
+        """A copy of the asset prices used to value wallets, collateral and liabilities."""
+        with self.app.state.lock:
+            return dict(self.app.state.prices)
+
+    def set_prices(self, prices: Mapping[str, Decimal | str | int]) -> dict[str, Decimal]:
+        """Set asset prices (as ``POST /sandbox/prices``): e.g. ``{"BTC": "45000.5"}``; returns every price.
+
+        :param prices: asset → positive price (decimal string, int or Decimal; no floats).
+        :raises ValueError: naming the asset and value of an invalid price; nothing changes then.
+        """
+        return valuation.set_prices(self.app.state, prices)
 
     def now_ms(self) -> int:
         """The sandbox's current server time in milliseconds."""

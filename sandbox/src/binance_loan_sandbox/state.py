@@ -160,11 +160,16 @@ class CreditAccount(Account):
 
 @dataclass
 class CollateralWallet:
-    """A collateral member's wallet as Binance values it: net equity and maintenance margin."""
+    """A collateral member's wallet: a fixed net equity, priced holdings, and its maintenance margin.
+
+    Its value (``ltv-details`` ``netEquity``) is ``net_equity`` + each of ``assets`` at the state's
+    prices (:func:`.valuation.wallet_equity`), so a price shock moves the unit's LTV.
+    """
 
     account_type: str
     net_equity: Decimal
     maintain_margin: Decimal
+    assets: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass
@@ -187,6 +192,7 @@ class CollateralAccount(Account):
                     str(w["accountType"]),
                     _dec(w.get("netEquity", "0"), "netEquity"),
                     _dec(w.get("maintainMargin", "0"), "maintainMargin"),
+                    {str(a): _dec(v, f"collateral asset {a}") for a, v in (w.get("assets") or {}).items()},
                 )
                 for w in data.get("wallets") or ()
             ],
@@ -198,12 +204,16 @@ class CollateralAccount(Account):
             **self._identity_json(),
             "enableSpot": self.enable_spot,
             "enableMargin": self.enable_margin,
-            "wallets": [
-                {"accountType": w.account_type, "netEquity": _text(w.net_equity),
-                 "maintainMargin": _text(w.maintain_margin)}
-                for w in self.wallets
-            ],
+            "wallets": [_wallet_json(w) for w in self.wallets],
         }
+
+
+def _wallet_json(wallet: CollateralWallet) -> dict[str, Any]:
+    data: dict[str, Any] = {"accountType": wallet.account_type, "netEquity": _text(wallet.net_equity),
+                            "maintainMargin": _text(wallet.maintain_margin)}
+    if wallet.assets:  # written only when present: older state files stay byte-identical on save
+        data["assets"] = {a: _text(v) for a, v in wallet.assets.items()}
+    return data
 
 
 @dataclass
