@@ -12,8 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from binance_loan_sandbox import SandboxServer
-from virtual_time import VirtualClock
+from binance_loan_sandbox import SandboxServer, VirtualClock
 
 from airflow_binance_loan.client import LoanClient, RetryPolicy, WeightPacer, connect
 

@@ -7,8 +7,7 @@ import re
 
 import pytest
 from binance_loan_sandbox import demo_credentials
-
-from .fault_matrix import FAULTS, format_table, run_matrix
+from fault_matrix_harness import FAULTS, format_table, run_matrix
 
 RUNS_PER_FAULT = 3
 _SIGNATURE = re.compile(r"signature=(?!\*\*\*)[^&\s]+")

@@ -6,8 +6,9 @@ environment, like pytest-httpbin does for httpbin:
 * ``sandbox``: a fresh demo-state server with admin endpoints on a free loopback port;
 * ``sandbox_factory(state=None, **kwargs)``: start more servers (all stopped afterwards);
 * ``virtual_sandbox``: a demo-state server whose clock reads ``sandbox_time_source``;
-* ``sandbox_time_source``: epoch seconds for ``virtual_sandbox``; by default a :class:`ManualTime`
-  starting now. Override it in a ``conftest.py`` to share a client's virtual clock;
+* ``sandbox_time_source``: epoch seconds for ``virtual_sandbox``; by default the ``time`` of a
+  fresh :class:`~binance_loan_sandbox.virtual_time.VirtualClock` (it stands still unless advanced).
+  Override it in a ``conftest.py`` to share the clock a client uses;
 * ``demo_creds``: the demo accounts' fake API keys and secrets, by account name.
 
 Every fixture name can be overridden by a ``conftest.py`` fixture of the same name.
@@ -21,8 +22,9 @@ from typing import Any
 import pytest
 
 from binance_loan_sandbox.server import SandboxServer
-from binance_loan_sandbox.server_clock import ManualTime, SandboxClock
+from binance_loan_sandbox.server_clock import SandboxClock
 from binance_loan_sandbox.state import demo_credentials, load_state
+from binance_loan_sandbox.virtual_time import VirtualClock
 
 
 @pytest.fixture
@@ -55,8 +57,8 @@ def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
 
 @pytest.fixture
 def sandbox_time_source() -> Callable[[], float]:
-    """The time source of ``virtual_sandbox``, in epoch seconds: a :class:`ManualTime` starting now."""
-    return ManualTime()
+    """The time source of ``virtual_sandbox``, in epoch seconds: a fresh VirtualClock's ``time``."""
+    return VirtualClock().time
 
 
 @pytest.fixture

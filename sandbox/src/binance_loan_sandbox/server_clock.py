@@ -2,7 +2,7 @@
 
 Everything time-dependent in the sandbox (timestamp checks, weight windows,
 record timestamps, late commits, interest hours) reads this one clock. Tests can
-inject a virtual time source shared with the client; only the ``latency`` and
+inject a virtual time source shared with the client (:class:`.virtual_time.VirtualClock`); only the ``latency`` and
 ``commit_then_delay`` faults really sleep.
 """
 
@@ -53,28 +53,3 @@ class SandboxClock:
             self._advanced_ms += int(delta_ms)
             return before, before + int(delta_ms)
 
-
-class ManualTime:
-    """A time source (epoch seconds) that stands still until told to move: ``SandboxClock(ManualTime())``."""
-
-    def __init__(self, start: float | None = None) -> None:
-        """
-        :param start: the first reading in epoch seconds; default: the real time now.
-        """
-        self._lock = threading.Lock()
-        self._now = time.time() if start is None else float(start)
-
-    def __call__(self) -> float:
-        """The current reading in epoch seconds."""
-        with self._lock:
-            return self._now
-
-    def advance(self, seconds: float) -> None:
-        """Move the reading forward.
-
-        :param seconds: how far (not negative).
-        """
-        if seconds < 0:
-            raise ValueError("time only moves forward")
-        with self._lock:
-            self._now += seconds

@@ -1,7 +1,9 @@
 """The fault matrix: RiskUnitRepayOperator under Binance's real failure modes, judged from the sandbox's records.
 
 Shared by ``tests/reliability/test_fault_matrix.py`` (a few seeded runs per fault, in CI) and
-``bench/fault_matrix.py`` (more runs; prints the table recorded in BENCHMARKS.md). Every run uses a
+``bench/fault_matrix.py`` (more runs; prints the table recorded in BENCHMARKS.md). It lives in bench/
+next to budget_harness.py, which tests/integration_budget shares the same way: the benchmark never
+imports tests/, and the test finds it through pytest's ``pythonpath``. Every run uses a
 fresh sandbox on *virtual time* shared with the operator's client (late commits of minutes and
 records that appear five minutes late cost no real time), the real operator over real HTTP,
 an in-memory journal store shared by every try of every task instance of the run, and is judged
@@ -27,8 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
-from binance_loan_sandbox import SandboxClock, SandboxServer, demo_credentials, load_state
-from virtual_time import VirtualClock
+from binance_loan_sandbox import SandboxClock, SandboxServer, VirtualClock, demo_credentials, load_state
 
 from airflow_binance_loan.client import WeightPacer
 from airflow_binance_loan.operators import RiskUnitRepayOperator
@@ -478,7 +479,7 @@ def quiet_logs() -> None:
     logging.getLogger("airflow_binance_loan").setLevel(logging.WARNING)
 
 
-if __name__ == "__main__":  # pragma: no cover - see bench/fault_matrix.py
+if __name__ == "__main__":  # pragma: no cover - bench/fault_matrix.py is the command line
     start = time.monotonic()
     print(format_table(run_matrix(2)))
     print(f"{time.monotonic() - start:.1f} s")
