@@ -3,6 +3,9 @@
 The first line on stdout is exactly ``listening on http://HOST:PORT`` (flushed),
 so scripts can wait for it; SIGINT / SIGTERM stop the server cleanly. The console script
 ``binance-loan-sandbox`` is the same command.
+
+:func:`is_loopback_host` deliberately repeats the provider client's check of the same name: the
+sandbox imports nothing from the provider (see ``docs/sandbox.md``).
 """
 
 from __future__ import annotations
