@@ -61,7 +61,11 @@ def _set_prices(app: SandboxApp, request: Request) -> Response:
 
 
 def handle_admin(app: SandboxApp, request: Request) -> Response:
-    """Dispatch one admin request; errors come back Binance-shaped (HTTP 400 / 404)."""
+    """Dispatch one admin request; errors come back Binance-shaped (HTTP 400 / 404).
+
+    :param app: the sandbox app.
+    :param request: a request under ``/sandbox/``.
+    """
     try:
         return _dispatch(app, request)
     except SandboxError as exc:

@@ -49,6 +49,13 @@ class SandboxApp:
         live_interest: bool = False,
         clock: SandboxClock | None = None,
     ) -> None:
+        """
+        :param state: the simulated exchange's state.
+        :param window_seconds: length of the weight windows.
+        :param admin: serve the ``/sandbox/*`` endpoints.
+        :param live_interest: charge interest on every hour boundary the clock passes.
+        :param clock: the server clock (default: real time).
+        """
         self.state = state
         self.clock = clock or SandboxClock()
         self.limiter = WeightLimiter(window_seconds)
@@ -82,6 +89,8 @@ class SandboxApp:
         """Move the sandbox clock forward ``hours`` and charge exactly that many hours of interest.
 
         Late commits falling due inside the jump are applied at their due time, between the hours.
+
+        :param hours: whole hours, 1 to 8784.
         """
         if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= MAX_ADVANCE_HOURS:
             raise ValueError(f"hours must be an integer between 1 and {MAX_ADVANCE_HOURS}")
@@ -121,7 +130,10 @@ class SandboxApp:
     # -- the pipeline ----------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
-        """Answer one request; never raises."""
+        """Answer one request; never raises.
+
+        :param request: what the HTTP layer read.
+        """
         try:
             self.apply_due_commits()
         except Exception:

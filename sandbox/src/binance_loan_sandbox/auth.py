@@ -51,7 +51,11 @@ def _strip_signature(raw: bytes) -> tuple[bytes, bytes | None]:
 
 
 def split_signed(raw_query: bytes, raw_body: bytes) -> SignedRequest:
-    """Separate the signature from the payload and decode the parameters (-1101 / -1102 / -1022)."""
+    """Separate the signature from the payload and decode the parameters (-1101 / -1102 / -1022).
+
+    :param raw_query: the query string as received.
+    :param raw_body: the body as received.
+    """
     query, in_query = _strip_signature(raw_query)
     body, in_body = _strip_signature(raw_body)
     if in_query is not None and in_body is not None:
@@ -71,12 +75,18 @@ class KeyRing:
     """Maps an ``X-MBX-APIKEY`` to its account and verifier (verifiers cached per key)."""
 
     def __init__(self, state: SandboxState) -> None:
+        """
+        :param state: the state whose accounts hold the keys.
+        """
         self._state = state
         self._lock = threading.Lock()
         self._verifiers: dict[tuple[str, str, str], Verifier] = {}
 
     def identify(self, header: str | None) -> Account:
-        """The account owning the key: missing/unknown → -2015, malformed → -2014."""
+        """The account owning the key: missing/unknown → -2015, malformed → -2014.
+
+        :param header: the ``X-MBX-APIKEY`` header, or None.
+        """
         if header is None or header.strip() == "":
             raise rejected_key()
         if not _KEY_RE.match(header):
@@ -87,7 +97,10 @@ class KeyRing:
         raise rejected_key()
 
     def verifier(self, api: ApiKey) -> Verifier:
-        """The (cached) verifier for a registered key: HMAC secret or public key PEM."""
+        """The (cached) verifier for a registered key: HMAC secret or public key PEM.
+
+        :param api: the registered key.
+        """
         cache_key = (api.api_key, api.key_type, api.key)
         with self._lock:
             found = self._verifiers.get(cache_key)
@@ -97,14 +110,22 @@ class KeyRing:
             return found
 
     def verify(self, account: Account, signed: SignedRequest) -> None:
-        """-1022 unless the signature verifies over the exact payload bytes."""
+        """-1022 unless the signature verifies over the exact payload bytes.
+
+        :param account: the account the key belongs to.
+        :param signed: the request's payload and signature.
+        """
         assert account.api is not None
         if not signed.signature.isascii() or not self.verifier(account.api).verify(signed.payload, signed.signature):
             raise bad_signature()
 
 
 def check_timestamp(params: Params, now_ms: int) -> tuple[int, int]:
-    """Binance's rule: accept only if timestamp < now + 1000 and now − timestamp ≤ recvWindow."""
+    """Binance's rule: accept only if timestamp < now + 1000 and now − timestamp ≤ recvWindow.
+
+    :param params: the request's parameters.
+    :param now_ms: the sandbox time on receipt.
+    """
     timestamp = params.long("timestamp", required=True)
     recv_window = params.long("recvWindow")
     assert timestamp is not None
@@ -117,7 +138,12 @@ def check_timestamp(params: Params, now_ms: int) -> tuple[int, int]:
 
 
 def check_window(timestamp: int, recv_window: int, now_ms: int) -> None:
-    """The -1021 test alone (run again when processing starts, after any injected latency)."""
+    """The -1021 test alone (run again when processing starts, after any injected latency).
+
+    :param timestamp: the request's timestamp.
+    :param recv_window: its recvWindow.
+    :param now_ms: the sandbox time now.
+    """
     if timestamp >= now_ms + facts.AHEAD_TOLERANCE_MS:
         raise SandboxError(facts.INVALID_TIMESTAMP, facts.MSG_TIMESTAMP_AHEAD)
     if now_ms - timestamp > recv_window:
@@ -125,6 +151,10 @@ def check_window(timestamp: int, recv_window: int, now_ms: int) -> None:
 
 
 def require_permission(account: Account, permission: str) -> None:
-    """-2015 unless the account's key has ``permission`` switched on."""
+    """-2015 unless the account's key has ``permission`` switched on.
+
+    :param account: the caller.
+    :param permission: the permission name, e.g. ``enableReading``.
+    """
     if account.api is None or account.api.permissions.get(permission) is not True:
         raise rejected_key()

@@ -74,7 +74,10 @@ class FaultRule:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FaultRule:
-        """Validate and build a rule from its JSON form (ValueError on anything unexpected)."""
+        """Validate and build a rule from its JSON form (ValueError on anything unexpected).
+
+        :param data: the rule's JSON form (``POST /sandbox/faults``).
+        """
         if not isinstance(data, Mapping):
             raise ValueError(f"fault rule must be an object, got {data!r}")
         unknown = set(data) - _FIELDS
@@ -199,7 +202,10 @@ class FaultPlan:
         self._rules: list[FaultRule] = []
 
     def set(self, rules: Iterable[Mapping[str, Any] | FaultRule]) -> None:
-        """Replace all rules (validated first: nothing changes when one rule is invalid)."""
+        """Replace all rules (validated first: nothing changes when one rule is invalid).
+
+        :param rules: JSON-shaped dicts or FaultRule objects.
+        """
         built = [r if isinstance(r, FaultRule) else FaultRule.from_json(r) for r in rules]
         with self._lock:
             self._rules = built

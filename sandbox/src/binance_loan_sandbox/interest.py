@@ -17,13 +17,21 @@ MAX_CATCH_UP_HOURS = 24 * 100
 
 
 def hour_boundaries(after_ms: int, until_ms: int) -> list[int]:
-    """Top-of-hour instants in (after_ms, until_ms]."""
+    """Top-of-hour instants in (after_ms, until_ms].
+
+    :param after_ms: exclusive start (epoch ms).
+    :param until_ms: inclusive end (epoch ms).
+    """
     first = (after_ms // HOUR_MS + 1) * HOUR_MS
     return list(range(first, until_ms + 1, HOUR_MS))
 
 
 def accrue(state: SandboxState, boundaries: list[int]) -> int:
-    """Charge one hour of interest per boundary on every active unit: interest += principal × hourly rate."""
+    """Charge one hour of interest per boundary on every active unit: interest += principal × hourly rate.
+
+    :param state: the sandbox state.
+    :param boundaries: the top-of-hour instants to charge, in order.
+    """
     rows = 0
     with state.lock:
         for instant in boundaries:
@@ -45,7 +53,11 @@ def accrue(state: SandboxState, boundaries: list[int]) -> int:
 
 
 def accrue_until(state: SandboxState, now_ms: int) -> int:
-    """Live mode: accrue every hour boundary passed since the last accrual (at most 100 days' worth)."""
+    """Live mode: accrue every hour boundary passed since the last accrual (at most 100 days' worth).
+
+    :param state: the sandbox state.
+    :param now_ms: the sandbox time reached.
+    """
     with state.lock:
         last = state.last_accrual_ms
         if last is not None and now_ms <= last:

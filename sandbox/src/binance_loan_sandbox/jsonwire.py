@@ -14,7 +14,10 @@ from binance_loan_sandbox.amounts import amount_text
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; Decimals become plain numbers (never exponent, never float)."""
+    """Compact UTF-8 JSON; Decimals become plain numbers (never exponent, never float).
+
+    :param value: JSON-ready data (dict, list, str, int, Decimal, bool, None; floats only for non-amounts).
+    """
     parts: list[str] = []
     _write(value, parts)
     return "".join(parts).encode("utf-8")
@@ -50,5 +53,8 @@ def _write(value: Any, out: list[str]) -> None:
 
 
 def loads(text: bytes | str) -> Any:
-    """Parse JSON keeping non-integer numbers exact (Decimal)."""
+    """Parse JSON keeping non-integer numbers exact (Decimal).
+
+    :param text: JSON text.
+    """
     return json.loads(text, parse_float=Decimal)

@@ -20,6 +20,9 @@ class WeightLimiter:
     """Thread-safe fixed-window counters keyed by (budget, scope)."""
 
     def __init__(self, window_seconds: float = 60.0) -> None:
+        """
+        :param window_seconds: window length (60 on Binance; shorter compresses time).
+        """
         if window_seconds <= 0:
             raise ValueError("window_seconds must be positive")
         self.window_seconds = window_seconds
@@ -80,6 +83,13 @@ class RateLimited(SandboxError):
     """HTTP 429 / -1003 with the integer ``Retry-After`` seconds until the window ends."""
 
     def __init__(self, used: int, header: str, retry_after: int, limit: int, window_label: str) -> None:
+        """
+        :param used: weight used in the window.
+        :param header: the weight header to send.
+        :param retry_after: whole seconds until the window ends.
+        :param limit: the budget per window.
+        :param window_label: e.g. ``1 MINUTE``.
+        """
         super().__init__(TOO_MANY_REQUESTS, MSG_TOO_MUCH_WEIGHT.format(limit=limit, window=window_label), 429)
         self.used = used
         self.header = header

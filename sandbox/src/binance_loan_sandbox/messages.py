@@ -36,7 +36,11 @@ class Response:
 
 
 def error_response(error: SandboxError, headers: list[tuple[str, str]] | None = None) -> Response:
-    """A Binance error body ``{"code", "msg"}`` with the error's HTTP status."""
+    """A Binance error body ``{"code", "msg"}`` with the error's HTTP status.
+
+    :param error: the refusal.
+    :param headers: headers to keep (weight counters).
+    """
     extra = list(headers or [])
     if isinstance(error, RateLimited):
         extra.append(("Retry-After", str(error.retry_after)))

@@ -29,7 +29,16 @@ def repay(
     state: SandboxState, unit: RiskUnit, asset: str, requested: Decimal, source: str, now_ms: int,
     visible_at: int | None = None,
 ) -> Receipt:
-    """Repay min(available in source wallet, requested, outstanding): interest first, then principal."""
+    """Repay min(available in source wallet, requested, outstanding): interest first, then principal.
+
+    :param state: the sandbox state.
+    :param unit: the unit repaid.
+    :param asset: the asset repaid.
+    :param requested: the amount asked for.
+    :param source: the credit wallet paying: ``MARGIN`` or ``SPOT``.
+    :param now_ms: the commit time (record timestamp).
+    :param visible_at: when the record shows in borrow-repay (default: at once).
+    """
     with state.lock:
         owed = unit.liabilities.get(asset)
         if not unit.active or owed is None or owed.outstanding <= 0:
@@ -55,7 +64,15 @@ def repay(
 def borrow(
     state: SandboxState, unit: RiskUnit, asset: str, amount: Decimal, now_ms: int, visible_at: int | None = None
 ) -> Receipt:
-    """Borrow into the credit MARGIN wallet, capped by the max-borrowable amount (-27009)."""
+    """Borrow into the credit MARGIN wallet, capped by the max-borrowable amount (-27009).
+
+    :param state: the sandbox state.
+    :param unit: the unit borrowing.
+    :param asset: the asset borrowed.
+    :param amount: the amount.
+    :param now_ms: the commit time (record timestamp).
+    :param visible_at: when the record shows in borrow-repay (default: at once).
+    """
     with state.lock:
         if asset not in state.borrowable_assets:
             raise SandboxError(facts.ASSET_NOT_BORROWABLE, facts.MSG_ASSET_NOT_BORROWABLE.format(asset=asset))
@@ -79,7 +96,16 @@ def borrow(
 def record_failed(
     state: SandboxState, group_id: int, record_type: str, asset: str, amount: Decimal, now_ms: int, visible_at: int
 ) -> Receipt:
-    """Write a FAILED record (a repay's principal/interest split is 0/0) and move nothing (record_failed fault)."""
+    """Write a FAILED record (a repay's principal/interest split is 0/0) and move nothing (record_failed fault).
+
+    :param state: the sandbox state.
+    :param group_id: the unit.
+    :param record_type: ``NORMAL_REPAY`` or ``BORROW``.
+    :param asset: the asset.
+    :param amount: the amount the answer claims.
+    :param now_ms: the record timestamp.
+    :param visible_at: when the record shows in borrow-repay.
+    """
     zero = Decimal(0) if record_type == "NORMAL_REPAY" else None
     with state.lock:
         tran_id = state.allocate_transaction_id()
@@ -91,7 +117,11 @@ def record_failed(
 
 
 def last_repay_ms(state: SandboxState, credit_uid: int) -> int | None:
-    """Timestamp of the credit account's latest committed (CONFIRM) repay over all its units, or None."""
+    """Timestamp of the credit account's latest committed (CONFIRM) repay over all its units, or None.
+
+    :param state: the sandbox state.
+    :param credit_uid: the credit account's UID.
+    """
     with state.lock:
         groups = {u.group_id for u in state.units_of_credit(credit_uid)}
         return max(
@@ -102,7 +132,12 @@ def last_repay_ms(state: SandboxState, credit_uid: int) -> int | None:
 
 
 def close(state: SandboxState, unit: RiskUnit, now_ms: int) -> None:
-    """Close an active unit whose liabilities (principal and interest) are all zero (-27018 otherwise)."""
+    """Close an active unit whose liabilities (principal and interest) are all zero (-27018 otherwise).
+
+    :param state: the sandbox state.
+    :param unit: the unit to close.
+    :param now_ms: the close time.
+    """
     with state.lock:
         if not unit.active:
             raise SandboxError(facts.LOAN_GROUP_NOT_FOUND, facts.MSG_LOAN_GROUP_NOT_FOUND)

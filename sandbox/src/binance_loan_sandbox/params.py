@@ -32,7 +32,10 @@ Pairs = list[tuple[str, str]]
 
 
 def split_pairs(raw: bytes) -> list[tuple[bytes, bytes]]:
-    """``name=value`` pairs of a raw form string, still encoded; empty segments are skipped."""
+    """``name=value`` pairs of a raw form string, still encoded; empty segments are skipped.
+
+    :param raw: a raw query string or form body.
+    """
     pairs: list[tuple[bytes, bytes]] = []
     for segment in raw.split(b"&"):
         if not segment:
@@ -43,7 +46,10 @@ def split_pairs(raw: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def decode_component(raw: bytes) -> str:
-    """Form-decode one component (``+`` is a space, ``%XX`` a byte) as strict UTF-8 (-1100 otherwise)."""
+    """Form-decode one component (``+`` is a space, ``%XX`` a byte) as strict UTF-8 (-1100 otherwise).
+
+    :param raw: one encoded name or value.
+    """
     try:
         return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
@@ -51,7 +57,10 @@ def decode_component(raw: bytes) -> str:
 
 
 def decode_pairs(pairs: Sequence[tuple[bytes, bytes]]) -> Pairs:
-    """Decode pairs and refuse a name given twice (-1101)."""
+    """Decode pairs and refuse a name given twice (-1101).
+
+    :param pairs: encoded (name, value) pairs from :func:`split_pairs`.
+    """
     seen: set[str] = set()
     out: Pairs = []
     for raw_name, raw_value in pairs:
@@ -67,6 +76,10 @@ class Params:
     """The merged parameters of one request (query string wins over body)."""
 
     def __init__(self, query: Pairs, body: Pairs) -> None:
+        """
+        :param query: the query string's decoded pairs.
+        :param body: the body's decoded pairs.
+        """
         merged = dict(body)
         merged.update(dict(query))
         self._values = merged
@@ -79,11 +92,18 @@ class Params:
         return list(self._values)
 
     def raw(self, name: str) -> str | None:
-        """The decoded value as sent (None when absent), without validation."""
+        """The decoded value as sent (None when absent), without validation.
+
+        :param name: the parameter.
+        """
         return self._values.get(name)
 
     def text(self, name: str, *, required: bool = False) -> str | None:
-        """The decoded value; missing or empty raises -1102 when required, empty raises -1105 otherwise."""
+        """The decoded value; missing or empty raises -1102 when required, empty raises -1105 otherwise.
+
+        :param name: the parameter.
+        :param required: missing or empty is -1102 (else empty is -1105).
+        """
         value = self._values.get(name)
         if value is None:
             if required:
@@ -94,7 +114,11 @@ class Params:
         return value
 
     def long(self, name: str, *, required: bool = False) -> int | None:
-        """A LONG: digits only (-1100 otherwise), at most 2^63−1."""
+        """A LONG: digits only (-1100 otherwise), at most 2^63−1.
+
+        :param name: the parameter.
+        :param required: as for :meth:`text`.
+        """
         value = self.text(name, required=required)
         if value is None:
             return None
@@ -105,7 +129,13 @@ class Params:
         return int(value)
 
     def enum(self, name: str, choices: Sequence[str], *, required: bool = False, upper: bool = False) -> str | None:
-        """One of ``choices`` (-1130 otherwise); ``upper`` makes the match case-insensitive."""
+        """One of ``choices`` (-1130 otherwise); ``upper`` makes the match case-insensitive.
+
+        :param name: the parameter.
+        :param choices: the accepted values.
+        :param required: as for :meth:`text`.
+        :param upper: compare upper-cased (case-insensitive).
+        """
         value = self.text(name, required=required)
         if value is None:
             return None
@@ -116,7 +146,11 @@ class Params:
         return value
 
     def amount(self, name: str, asset: str) -> Decimal:
-        """A plain positive decimal with at most 8 decimals (-27016 for precision or form, -1102 missing)."""
+        """A plain positive decimal with at most 8 decimals (-27016 for precision or form, -1102 missing).
+
+        :param name: the parameter.
+        :param asset: the asset named in the -27016 message.
+        """
         value = self.text(name, required=True)
         assert value is not None
         match = _AMOUNT_RE.match(value)

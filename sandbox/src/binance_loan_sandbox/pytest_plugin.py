@@ -63,7 +63,10 @@ def sandbox_time_source() -> Callable[[], float]:
 
 @pytest.fixture
 def virtual_sandbox(sandbox_time_source: Callable[[], float]) -> Iterator[SandboxServer]:
-    """A fresh demo-state sandbox whose clock reads ``sandbox_time_source`` (late commits cost no real time)."""
+    """A fresh demo-state sandbox whose clock reads ``sandbox_time_source`` (late commits cost no real time).
+
+    :param sandbox_time_source: the fixture of that name: epoch seconds, read on every sandbox time lookup.
+    """
     server = SandboxServer(load_state("demo"), admin=True, clock=SandboxClock(source=sandbox_time_source))
     server.start()
     try:

@@ -102,7 +102,10 @@ class Order:
 
 
 def repay_order(call: Call) -> Order:
-    """Validate a repay: credit caller, parameters, trading permission, own unit (errors raise)."""
+    """Validate a repay: credit caller, parameters, trading permission, own unit (errors raise).
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     group_id = call.params.long("groupId", required=True)
     asset = _asset(call, "assetName", required=True)
@@ -116,7 +119,10 @@ def repay_order(call: Call) -> Order:
 
 
 def borrow_order(call: Call) -> Order:
-    """Validate a borrow: credit caller, parameters, trading permission, own unit (errors raise)."""
+    """Validate a borrow: credit caller, parameters, trading permission, own unit (errors raise).
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     group_id = call.params.long("groupId", required=True)
     asset = call.params.text("assetName", required=True)
@@ -169,17 +175,26 @@ def fail(state: SandboxState, order: Order, now_ms: int, visible_at: int) -> dic
 
 
 def repay(call: Call) -> Any:
-    """POST loan-group/repay: repay from the credit account's MARGIN or SPOT wallet."""
+    """POST loan-group/repay: repay from the credit account's MARGIN or SPOT wallet.
+
+    :param call: the authenticated request.
+    """
     return execute(call.state, repay_order(call), call.now_ms, call.visible_at)
 
 
 def borrow(call: Call) -> Any:
-    """POST loan-group/borrow: borrow into the credit account's MARGIN wallet."""
+    """POST loan-group/borrow: borrow into the credit account's MARGIN wallet.
+
+    :param call: the authenticated request.
+    """
     return execute(call.state, borrow_order(call), call.now_ms, call.visible_at)
 
 
 def close_risk_unit(call: Call) -> Any:
-    """DELETE loan-group: close the caller's unit once nothing is owed."""
+    """DELETE loan-group: close the caller's unit once nothing is owed.
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     group_id = call.params.long("groupId", required=True)
     assert group_id is not None
@@ -194,7 +209,10 @@ def close_risk_unit(call: Call) -> Any:
 
 
 def ltv_details(call: Call) -> Any:
-    """GET loan-group/ltv-details: parent sees all units, credit its own, others nothing."""
+    """GET loan-group/ltv-details: parent sees all units, credit its own, others nothing.
+
+    :param call: the authenticated request.
+    """
     caller = _caller(call)
     group_id = call.params.long("groupId")
     state = call.state
@@ -209,7 +227,10 @@ def ltv_details(call: Call) -> Any:
 
 
 def active_risk_units(call: Call) -> Any:
-    """GET loan-groups/activated (parent only)."""
+    """GET loan-groups/activated (parent only).
+
+    :param call: the authenticated request.
+    """
     caller = _caller(call)
     state = call.state
     if caller.uid != state.parent.uid:
@@ -234,7 +255,10 @@ def active_risk_units(call: Call) -> Any:
 
 
 def closed_risk_units(call: Call) -> Any:
-    """GET loan-groups/closed (credit only), paged."""
+    """GET loan-groups/closed (credit only), paged.
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     current, size = call.params.page()
     state = call.state
@@ -253,7 +277,10 @@ def closed_risk_units(call: Call) -> Any:
 
 
 def max_borrowable(call: Call) -> Any:
-    """GET loan-group/max-borrowable: string amount, or null for a caller without a matching unit."""
+    """GET loan-group/max-borrowable: string amount, or null for a caller without a matching unit.
+
+    :param call: the authenticated request.
+    """
     caller = _caller(call)
     asset = call.params.text("assetName", required=True)
     assert asset is not None
@@ -280,7 +307,10 @@ def max_borrowable(call: Call) -> Any:
 
 
 def api_restrictions(call: Call) -> Any:
-    """GET account/apiRestrictions: the key's permissions."""
+    """GET account/apiRestrictions: the key's permissions.
+
+    :param call: the authenticated request.
+    """
     caller = _caller(call)
     assert caller.api is not None
     return {**caller.api.permissions, "createTime": caller.api.create_time}
@@ -297,7 +327,12 @@ def _history_unit(call: Call, caller: Account) -> RiskUnit | None:
 
 
 def records_range(params: Params, now_ms: int, with_asset: bool) -> tuple[int, int]:
-    """borrow-repay ranges: 7 days by default; at most 30 days with ``asset``, 7 without, never 100+."""
+    """borrow-repay ranges: 7 days by default; at most 30 days with ``asset``, 7 without, never 100+.
+
+    :param params: the request's parameters.
+    :param now_ms: the sandbox time.
+    :param with_asset: whether ``asset`` was given (30-day instead of 7-day span).
+    """
     start, end = params.long("startTime"), params.long("endTime")
     span = (30 if with_asset else 7) * DAY_MS
     if start is None and end is None:
@@ -313,7 +348,11 @@ def records_range(params: Params, now_ms: int, with_asset: bool) -> tuple[int, i
 
 
 def interest_range(params: Params, now_ms: int) -> tuple[int, int]:
-    """interest-history ranges: 7 days by default, [max(start, now−30d), now] with start only, ≤ 100 days."""
+    """interest-history ranges: 7 days by default, [max(start, now−30d), now] with start only, ≤ 100 days.
+
+    :param params: the request's parameters.
+    :param now_ms: the sandbox time.
+    """
     start, end = params.long("startTime"), params.long("endTime")
     if start is None and end is None:
         return now_ms - 7 * DAY_MS, now_ms
@@ -333,7 +372,10 @@ def _page(rows: Sequence[dict[str, Any]], current: int, size: int) -> dict[str, 
 
 
 def borrow_repay_records(call: Call) -> Any:
-    """GET loan-group/borrow-repay (credit only): visible records, newest first, paged."""
+    """GET loan-group/borrow-repay (credit only): visible records, newest first, paged.
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     kind = call.params.enum("type", ("BORROW", "REPAY"), required=True)
     asset = _asset(call, "asset", required=False)
@@ -363,7 +405,10 @@ def borrow_repay_records(call: Call) -> Any:
 
 
 def interest_history(call: Call) -> Any:
-    """GET loan-group/interest-history (credit only): hourly charges, newest first, paged."""
+    """GET loan-group/interest-history (credit only): hourly charges, newest first, paged.
+
+    :param call: the authenticated request.
+    """
     caller = _require_credit(call)
     asset = _asset(call, "asset", required=False)
     start, end = interest_range(call.params, call.now_ms)
@@ -387,20 +432,29 @@ def interest_history(call: Call) -> Any:
 
 
 def empty_credit_list(call: Call) -> Any:
-    """Force-liquidation lists: liquidation is not simulated, so a credit key always gets no rows."""
+    """Force-liquidation lists: liquidation is not simulated, so a credit key always gets no rows.
+
+    :param call: the authenticated request.
+    """
     _require_credit(call)
     call.params.page()
     return {"total": 0, "rows": []}
 
 
 def not_simulated(call: Call) -> Any:
-    """Endpoints in the table that the sandbox does not model (edit-member, transfer-out, rebates)."""
+    """Endpoints in the table that the sandbox does not model (edit-member, transfer-out, rebates).
+
+    :param call: the authenticated request.
+    """
     raise SandboxError(facts.UNSUPPORTED_OPERATION,
                        f"This operation is not supported by the sandbox: {call.endpoint.label}")
 
 
 def server_time(call: Call) -> Any:
-    """GET /api/v3/time: the sandbox clock."""
+    """GET /api/v3/time: the sandbox clock.
+
+    :param call: the authenticated request.
+    """
     return {"serverTime": call.now_ms}
 
 
@@ -428,7 +482,11 @@ NEEDS_READING = frozenset(HANDLERS) - {"server_time", "repay", "borrow", "close_
 
 
 def require_reading(endpoint: Route, caller: Account) -> None:
-    """-2015 when a read endpoint is called with a key lacking Enable Reading."""
+    """-2015 when a read endpoint is called with a key lacking Enable Reading.
+
+    :param endpoint: the route called.
+    :param caller: the calling account.
+    """
     if endpoint.name in NEEDS_READING:
         require_permission(caller, READ_PERMISSION)
 

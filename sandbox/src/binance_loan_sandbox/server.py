@@ -351,7 +351,10 @@ class SandboxServer:
         return self.app.commits.pending()
 
     def save(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Write the current state as JSON (to ``path`` or ``state_path``)."""
+        """Write the current state as JSON (to ``path`` or ``state_path``).
+
+        :param path: where to write; default ``state_path``.
+        """
         target = path if path is not None else self.state_path
         if target is None:
             raise ValueError("no path to save the state to")
@@ -363,7 +366,10 @@ class SandboxServer:
         return self.app.faults
 
     def set_faults(self, rules: list[dict[str, Any] | FaultRule]) -> None:
-        """Replace the fault rules (same format as ``POST /sandbox/faults``)."""
+        """Replace the fault rules (same format as ``POST /sandbox/faults``).
+
+        :param rules: the new rules (JSON-shaped dicts or FaultRule objects); all are validated first.
+        """
         self.app.faults.set(rules)
 
     def clear_faults(self) -> None:
@@ -371,11 +377,17 @@ class SandboxServer:
         self.app.faults.clear()
 
     def set_clock_skew(self, skew_ms: int) -> None:
-        """Shift the server clock by ``skew_ms`` relative to real time (tests -1021 handling)."""
+        """Shift the server clock by ``skew_ms`` relative to real time (tests -1021 handling).
+
+        :param skew_ms: the new skew in milliseconds (replaces the previous one).
+        """
         self.app.clock.set_skew(skew_ms)
 
     def advance_hours(self, hours: int) -> int:
-        """Move the server clock forward and accrue that many hours of interest; returns rows written."""
+        """Move the server clock forward and accrue that many hours of interest; returns rows written.
+
+        :param hours: whole hours, 1 to 8784.
+        """
         return self.app.advance_hours(hours)
 
     @property

@@ -42,12 +42,18 @@ class SandboxClock:
         return round(self._source() * 1000) + self._skew_ms + self._advanced_ms
 
     def set_skew(self, skew_ms: int) -> None:
-        """Shift the server clock by ``skew_ms`` relative to the time source (replaces the previous skew)."""
+        """Shift the server clock by ``skew_ms`` relative to the time source (replaces the previous skew).
+
+        :param skew_ms: the new skew in milliseconds.
+        """
         with self._lock:
             self._skew_ms = int(skew_ms)
 
     def advance(self, delta_ms: int) -> tuple[int, int]:
-        """Move the clock forward for good; returns (now before, now after)."""
+        """Move the clock forward for good; returns (now before, now after).
+
+        :param delta_ms: how far, in milliseconds.
+        """
         with self._lock:
             before = self.now_ms()
             self._advanced_ms += int(delta_ms)

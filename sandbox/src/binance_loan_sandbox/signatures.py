@@ -59,7 +59,11 @@ class Verifier(Protocol):
     """Checks a signature (already percent-decoded) over payload bytes."""
 
     def verify(self, payload: bytes, signature: str) -> bool:
-        """True when ``signature`` is valid for ``payload``."""
+        """True when ``signature`` is valid for ``payload``.
+
+        :param payload: the signed bytes.
+        :param signature: the ``signature`` parameter, percent-decoded.
+        """
         ...
 
 

@@ -67,7 +67,10 @@ class ApiKey:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ApiKey:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         key_type = str(data.get("keyType", "hmac")).lower()
         if key_type not in ("hmac", "rsa", "ed25519"):
             raise ValueError(f"unknown keyType {key_type!r}")
@@ -121,17 +124,29 @@ class CreditAccount(Account):
     maintain_margin: dict[str, Decimal] = field(default_factory=dict)
 
     def balance(self, wallet: str, asset: str) -> Decimal:
-        """Balance of ``asset`` in ``wallet`` (0 when absent)."""
+        """Balance of ``asset`` in ``wallet`` (0 when absent).
+
+        :param wallet: ``MARGIN`` or ``SPOT``.
+        :param asset: the asset, e.g. ``USDT``.
+        """
         return self.wallets.get(wallet, {}).get(asset, Decimal(0))
 
     def add(self, wallet: str, asset: str, delta: Decimal) -> None:
-        """Add ``delta`` (may be negative) to a wallet balance."""
+        """Add ``delta`` (may be negative) to a wallet balance.
+
+        :param wallet: ``MARGIN`` or ``SPOT``.
+        :param asset: the asset.
+        :param delta: the change (negative to take money out).
+        """
         book = self.wallets.setdefault(wallet, {})
         book[asset] = book.get(asset, Decimal(0)) + delta
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CreditAccount:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         wallets = {
             str(w): {str(a): _dec(v, f"credit wallet {w}.{a}") for a, v in (assets or {}).items()}
             for w, assets in (data.get("wallets") or {}).items()
@@ -182,7 +197,10 @@ class CollateralAccount(Account):
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CollateralAccount:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         return cls(
             *_account(data, "COLLATERAL"),
             enable_spot=bool(data.get("enableSpot", True)),
@@ -253,7 +271,10 @@ class RiskUnit:
         return self.status == "ACTIVE"
 
     def liability(self, asset: str) -> Debt:
-        """The live liability record for ``asset`` (created empty if missing)."""
+        """The live liability record for ``asset`` (created empty if missing).
+
+        :param asset: the asset owed.
+        """
         return self.liabilities.setdefault(asset, Debt())
 
     @property
@@ -263,7 +284,10 @@ class RiskUnit:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RiskUnit:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         create_time = int(data.get("createTime", 1747637956083))
         return cls(
             group_id=int(data["groupId"]),
@@ -325,7 +349,10 @@ class Record:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         return cls(
             tran_id=int(data["tranId"]),
             group_id=int(data["groupId"]),
@@ -372,7 +399,10 @@ class InterestRow:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InterestRow:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         return cls(
             group_id=int(data["groupId"]),
             asset=str(data["assetName"]),
@@ -410,6 +440,17 @@ class SandboxState:
         borrowable_assets: tuple[str, ...] = ("USDT", "USDC"),
         prices: dict[str, Decimal] | None = None,
     ) -> None:
+        """
+        :param parent: the parent account.
+        :param units: the risk units (unique groupIds).
+        :param others: accounts outside any unit.
+        :param records: borrow/repay records so far.
+        :param interest_rows: interest charges so far.
+        :param next_transaction_id: the next transactionId / tranId.
+        :param last_accrual_ms: when interest was last accrued (live interest), or None.
+        :param borrowable_assets: assets borrow accepts.
+        :param prices: asset prices on top of USDT = USDC = 1.
+        """
         self.lock = threading.RLock()
         self.parent = parent
         self.units: dict[int, RiskUnit] = {u.group_id: u for u in units}
@@ -437,18 +478,27 @@ class SandboxState:
         return list(found.values())
 
     def account(self, name: str) -> Account:
-        """An account by its ``name`` (e.g. ``credit_rsa``) or e-mail."""
+        """An account by its ``name`` (e.g. ``credit_rsa``) or e-mail.
+
+        :param name: the account's ``name`` (e.g. ``credit_rsa``) or e-mail.
+        """
         for acc in self.accounts():
             if name in (acc.name, acc.email):
                 return acc
         raise KeyError(name)
 
     def unit(self, group_id: int) -> RiskUnit:
-        """The risk unit with ``group_id`` (KeyError if unknown)."""
+        """The risk unit with ``group_id`` (KeyError if unknown).
+
+        :param group_id: the unit's groupId.
+        """
         return self.units[group_id]
 
     def units_of_credit(self, uid: int) -> list[RiskUnit]:
-        """Every unit (active or closed) whose credit account has ``uid``."""
+        """Every unit (active or closed) whose credit account has ``uid``.
+
+        :param uid: the credit account's UID.
+        """
         return [u for u in self.units.values() if u.credit.uid == uid]
 
     def allocate_transaction_id(self) -> int:
@@ -461,18 +511,33 @@ class SandboxState:
     # -- convenience for tests and rehearsals ----------------------------------------------------
 
     def liability(self, group_id: int, asset: str) -> Debt:
-        """A copy of the unit's current liability for ``asset``."""
+        """A copy of the unit's current liability for ``asset``.
+
+        :param group_id: the unit's groupId.
+        :param asset: the asset owed.
+        """
         with self.lock:
             current = self.units[group_id].liabilities.get(asset, Debt())
             return Debt(current.principal, current.interest)
 
     def balance(self, group_id: int, asset: str, wallet: str = "MARGIN") -> Decimal:
-        """The credit account's balance of ``asset`` in ``wallet`` (MARGIN or SPOT)."""
+        """The credit account's balance of ``asset`` in ``wallet`` (MARGIN or SPOT).
+
+        :param group_id: the unit's groupId.
+        :param asset: the asset.
+        :param wallet: ``MARGIN`` (default) or ``SPOT``.
+        """
         with self.lock:
             return self.units[group_id].credit.balance(wallet, asset)
 
     def set_balance(self, group_id: int, asset: str, amount: Decimal | str | int, wallet: str = "MARGIN") -> None:
-        """Overwrite a credit-account balance (rehearsal setup: e.g. fund the wallet before month end)."""
+        """Overwrite a credit-account balance (rehearsal setup: e.g. fund the wallet before month end).
+
+        :param group_id: the unit's groupId.
+        :param asset: the asset.
+        :param amount: the new balance (not negative; exact: string, int or Decimal).
+        :param wallet: ``MARGIN`` (default) or ``SPOT``.
+        """
         if wallet not in WALLETS:
             raise ValueError(f"wallet must be one of {WALLETS}")
         value = _dec(amount, "balance")
@@ -482,7 +547,10 @@ class SandboxState:
             self.units[group_id].credit.wallets.setdefault(wallet, {})[asset] = value
 
     def records_of(self, group_id: int | None = None) -> list[Record]:
-        """Copies of the borrow/repay records (all units, or one), oldest first."""
+        """Copies of the borrow/repay records (all units, or one), oldest first.
+
+        :param group_id: one unit's groupId, or None for all units.
+        """
         with self.lock:
             return [copy.copy(r) for r in self.records if group_id is None or r.group_id == group_id]
 
@@ -490,7 +558,10 @@ class SandboxState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SandboxState:
-        """Build from the state-file JSON form."""
+        """Build from the state-file JSON form.
+
+        :param data: the state-file JSON form.
+        """
         version = int(data.get("format", FORMAT_VERSION))
         if version != FORMAT_VERSION:
             raise ValueError(f"unsupported sandbox state format {version}")
@@ -525,7 +596,10 @@ class SandboxState:
             }
 
     def snapshot(self, *, redact_secrets: bool = False) -> dict[str, Any]:
-        """A consistent JSON-ready copy of everything (amounts as strings)."""
+        """A consistent JSON-ready copy of everything (amounts as strings).
+
+        :param redact_secrets: show HMAC secrets as ``***``.
+        """
         data = self.to_json()
         if redact_secrets:
             _redact(data)
@@ -544,7 +618,10 @@ def _redact(node: Any) -> None:
 
 
 def load_state(source: str | os.PathLike[str] = DEMO) -> SandboxState:
-    """Load a state file, or the shipped demo state for ``"demo"``."""
+    """Load a state file, or the shipped demo state for ``"demo"``.
+
+    :param source: a state file path, or ``"demo"``.
+    """
     if str(source) == DEMO:
         text = resources.files("binance_loan_sandbox").joinpath("states/demo.json").read_text("utf-8")
     else:
@@ -553,7 +630,11 @@ def load_state(source: str | os.PathLike[str] = DEMO) -> SandboxState:
 
 
 def save_state(state: SandboxState, path: str | os.PathLike[str]) -> None:
-    """Write the state as JSON atomically (temporary file then rename)."""
+    """Write the state as JSON atomically (temporary file then rename).
+
+    :param state: the state to write.
+    :param path: the file (replaced atomically).
+    """
     target = Path(path)
     text = json.dumps(state.to_json(), indent=2) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=".sandbox-state-", dir=str(target.parent or Path(".")))

@@ -107,7 +107,11 @@ def _counted(member: CollateralAccount, wallet: CollateralWallet) -> bool:
 
 
 def equity(state: SandboxState, unit: RiskUnit) -> tuple[Decimal, Decimal, Decimal]:
-    """(totalNetEquity, totalMaintenanceMargin, totalLiability) of a unit, in USD-stable units."""
+    """(totalNetEquity, totalMaintenanceMargin, totalLiability) of a unit, in USD-stable units.
+
+    :param state: the sandbox state (prices).
+    :param unit: the risk unit.
+    """
     credit = unit.credit
     liability = sum((_value(state, a, x.outstanding) for a, x in unit.liabilities.items()), Decimal(0))
     spot = sum((_value(state, a, v) for a, v in credit.wallets.get("SPOT", {}).items()), Decimal(0))
@@ -123,7 +127,11 @@ def equity(state: SandboxState, unit: RiskUnit) -> tuple[Decimal, Decimal, Decim
 
 
 def ltv(state: SandboxState, unit: RiskUnit) -> Decimal:
-    """Inferred formula: totalLiability / (totalNetEquity − totalMaintenanceMargin), 8 decimals."""
+    """Inferred formula: totalLiability / (totalNetEquity − totalMaintenanceMargin), 8 decimals.
+
+    :param state: the sandbox state (prices).
+    :param unit: the risk unit.
+    """
     net, maint, liability = equity(state, unit)
     if liability == 0:
         return Decimal(0)
@@ -134,7 +142,12 @@ def ltv(state: SandboxState, unit: RiskUnit) -> Decimal:
 
 
 def max_borrowable(state: SandboxState, unit: RiskUnit, asset: str) -> Decimal:
-    """min(limit − liability, initialLtv × (equity − maintenance) − liability), floored at 0, 8 decimals."""
+    """min(limit − liability, initialLtv × (equity − maintenance) − liability), floored at 0, 8 decimals.
+
+    :param state: the sandbox state (prices).
+    :param unit: the risk unit.
+    :param asset: the asset to borrow (its price converts the headroom).
+    """
     net, maint, liability = equity(state, unit)
     by_limit = unit.max_allowed_borrow_limit - liability
     by_ltv = unit.initial_ltv * (net - maint) - liability
@@ -146,7 +159,11 @@ def max_borrowable(state: SandboxState, unit: RiskUnit, asset: str) -> Decimal:
 
 
 def unit_details(state: SandboxState, unit: RiskUnit) -> dict[str, Any]:
-    """One ``ltv-details`` row in Binance's shape (amounts as strings)."""
+    """One ``ltv-details`` row in Binance's shape (amounts as strings).
+
+    :param state: the sandbox state (prices, parent).
+    :param unit: the risk unit.
+    """
     net, maint, liability = equity(state, unit)
     credit = unit.credit
     spot = sum((_value(state, a, v) for a, v in credit.wallets.get("SPOT", {}).items()), Decimal(0))
