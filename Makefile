@@ -1,5 +1,6 @@
-# One-command set-up: every target creates .venv (with uv, for speed) and installs the package
-# with its test extras when missing, so a fresh machine needs only python3 (>= 3.11).
+# One-command set-up: every target creates .venv (with uv, for speed) and installs the provider and
+# the sandbox distribution (sandbox/) with their test extras when missing, so a fresh machine needs
+# only python3 (>= 3.11).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,13 +8,13 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: venv test test-deps lint unit demo bench fault-matrix clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check uv
-	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]"
+	$(BIN)/uv pip install -q --python $(BIN)/python -e ".[test]" -e "./sandbox[test]"
 	# The editable build leaves an egg-info in the tree; seen from the repo root it would register the
 	# provider's plugin twice (Airflow warns "already registered"). The installed dist-info is what counts.
-	rm -rf airflow_provider_binance_loan.egg-info
+	rm -rf airflow_provider_binance_loan.egg-info sandbox/src/binance_loan_sandbox.egg-info
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -22,12 +23,13 @@ venv: $(STAMP)
 test-deps:
 	bash scripts/install_test_deps.sh
 
-## The test command (CI runs exactly this): lint, type-check, then the whole suite.
+## The test command (CI runs exactly this): lint, type-check, then the whole suite (the provider's
+## tests/ and the sandbox's sandbox/tests, see testpaths in pyproject.toml).
 test: venv test-deps lint
 	$(BIN)/python -m pytest -q
 
 lint: venv
-	$(BIN)/ruff check airflow_binance_loan dags tests bench scripts
+	$(BIN)/ruff check airflow_binance_loan dags tests bench scripts sandbox
 	$(BIN)/mypy
 
 unit: venv

@@ -20,7 +20,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": PACKAGE_NAME,
         "name": INTEGRATION,
         "description": "Repay Binance Institutional Loan risk units from Airflow DAGs: signed client, "
-        "weight-aware pacing, exactly-once repay operator and a local sandbox.",
+        "weight-aware pacing and an exactly-once repay operator.",
         "integrations": [
             {
                 "integration-name": INTEGRATION,

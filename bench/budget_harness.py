@@ -25,8 +25,9 @@ from dataclasses import asdict, dataclass, field
 from importlib import resources
 from typing import Any
 
+from binance_loan_sandbox import SandboxState
+
 from airflow_binance_loan.client import endpoints as ep
-from airflow_binance_loan.sandbox import SandboxState
 
 GROUP_BASE = 50000
 ACTIONS = ("ltv", "repay", "records")
@@ -44,7 +45,7 @@ def secret(i: int) -> str:
 
 def build_state(k: int) -> SandboxState:
     """A sandbox state with ``k`` credit accounts (one risk unit each, USDT owed and funded)."""
-    demo = json.loads(resources.files("airflow_binance_loan.sandbox").joinpath("states/demo.json").read_text())
+    demo = json.loads(resources.files("binance_loan_sandbox").joinpath("states/demo.json").read_text())
     template = demo["riskUnits"][0]
     units = []
     for i in range(k):

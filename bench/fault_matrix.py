@@ -14,10 +14,9 @@ import os
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-logging.disable(logging.WARNING)
+logging.disable(logging.WARNING)  # before the harness (and Airflow) are imported
 
-from reliability.fault_matrix import FAULTS, format_table, run_matrix  # noqa: E402
+from fault_matrix_harness import FAULTS, format_table, run_matrix  # noqa: E402
 
 
 def main() -> None:

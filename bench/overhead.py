@@ -16,10 +16,10 @@ import sys
 import time
 
 import requests
+from binance_loan_sandbox import SandboxServer, demo_credentials, load_state
 
 from airflow_binance_loan.client import connect
 from airflow_binance_loan.client.ratelimit import WeightPacer
-from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
 
 logging.disable(logging.WARNING)
 

@@ -22,12 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from typing import Any
 
+from binance_loan_sandbox import SandboxServer, SandboxState
+
 from airflow_binance_loan.client import LoanClient, RetryPolicy, connect
 from airflow_binance_loan.client import endpoints as ep
 from airflow_binance_loan.client.ratelimit import LimitKey, Reservation, WeightPacer
 from airflow_binance_loan.client.transport import RawResponse, Transport
 from airflow_binance_loan.exceptions import RateLimitError
-from airflow_binance_loan.sandbox import SandboxServer, SandboxState
 
 logging.disable(logging.WARNING)
 
@@ -59,7 +60,7 @@ class NoPacer(WeightPacer):
 
 
 def bench_state(k: int) -> SandboxState:
-    demo = json.loads(resources.files("airflow_binance_loan.sandbox").joinpath("states/demo.json").read_text())
+    demo = json.loads(resources.files("binance_loan_sandbox").joinpath("states/demo.json").read_text())
     template = demo["riskUnits"][0]
     units = []
     for i in range(k):

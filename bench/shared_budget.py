@@ -24,10 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from binance_loan_sandbox import SandboxServer
 from budget_harness import Job, RedisServer, build_state, repaid_exactly_once, run_workers, weight_floor
 from counting_proxy import CountingProxy
-
-from airflow_binance_loan.sandbox import SandboxServer
 
 HEADER = (f"{'K':>4} {'W':>2} {'store':<8} {'429s':>5} {'wall s':>7} {'floor s':>7} {'ratio':>6} "
           f"{'failed':>6} {'once':>9}  floor set by")

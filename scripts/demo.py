@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One-command demo: month-end settlement against the local sandbox, end to end (``make demo``).
 
-1. starts the sandbox (``python -m airflow_binance_loan.sandbox --port 0 --state demo --admin``);
+1. starts the sandbox (``python -m binance_loan_sandbox --port 0 --state demo --admin``);
 2. creates a throw-away ``AIRFLOW_HOME`` (SQLite) and defines the connections as ``AIRFLOW_CONN_*``
    JSON built from the demo credentials: ``binance_credit_parent`` plus ``binance_credit_<groupId>``
    per risk unit, all pointing at the sandbox;
@@ -76,7 +76,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 def start_sandbox(log_path: Path) -> tuple[subprocess.Popen[str], str]:
     """Start the sandbox on a free loopback port; returns the process and its base URL."""
-    cmd = [sys.executable, "-m", "airflow_binance_loan.sandbox", "--port", "0", "--state", "demo", "--admin"]
+    cmd = [sys.executable, "-m", "binance_loan_sandbox", "--port", "0", "--state", "demo", "--admin"]
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True,  # noqa: S603
                                 preexec_fn=_die_with_parent)
@@ -120,7 +120,7 @@ def sandbox_state(url: str) -> dict[str, Any]:
 
 def connection_env(url: str) -> dict[str, str]:
     """``AIRFLOW_CONN_*`` JSON for the parent and each risk unit's credit account (demo credentials)."""
-    from airflow_binance_loan.sandbox import demo_credentials
+    from binance_loan_sandbox import demo_credentials
 
     def conn(account: dict[str, Any]) -> str:
         return json.dumps({

@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import requests
+from binance_loan_sandbox import SandboxServer
 
 from airflow_binance_loan.books.period import Month
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.client.loan_api import LoanClient
-from airflow_binance_loan.sandbox import SandboxServer
 
 MONTH = Month(2026, 3)
 #: The sandbox's clock is set here first: four days before the month closes.

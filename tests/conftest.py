@@ -1,4 +1,10 @@
-"""Shared fixtures: a fresh local sandbox per test, the demo credentials, and clients bound to it."""
+"""Provider-side shared fixtures: virtual time and clients bound to a sandbox.
+
+The sandbox fixtures themselves (``sandbox``, ``sandbox_factory``, ``virtual_sandbox``, ``demo_creds``)
+come from the ``binance-loan-sandbox`` distribution's pytest plugin (``binance_loan_sandbox.pytest_plugin``,
+registered through the ``pytest11`` entry point); ``sandbox_time_source`` below points its
+``virtual_sandbox`` at ``virtual_clock``.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from virtual_time import VirtualClock
+from binance_loan_sandbox import SandboxServer, VirtualClock
 
 from airflow_binance_loan.client import LoanClient, RetryPolicy, connect
 from airflow_binance_loan.client.ratelimit import WeightPacer
-from airflow_binance_loan.sandbox import SandboxServer, demo_credentials, load_state
-from airflow_binance_loan.sandbox.clock import SandboxClock
 
 FAST_RETRIES = RetryPolicy(backoff_base_seconds=0.01, backoff_cap_seconds=0.05)
-
-
-@pytest.fixture
-def sandbox() -> Iterator[SandboxServer]:
-    """A fresh demo-state sandbox with admin endpoints, on a free loopback port."""
-    server = SandboxServer(load_state("demo"), admin=True)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., SandboxServer]]:
-    """``sandbox_factory(state=None, **kwargs)`` starts another sandbox (e.g. ``window_seconds=1``)."""
-    servers: list[SandboxServer] = []
-
-    def start(state: Any = None, **kwargs: Any) -> SandboxServer:
-        kwargs.setdefault("admin", True)
-        server = SandboxServer(load_state("demo") if state is None else state, **kwargs)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture
@@ -51,20 +27,9 @@ def virtual_clock() -> VirtualClock:
 
 
 @pytest.fixture
-def virtual_sandbox(virtual_clock: VirtualClock) -> Iterator[SandboxServer]:
-    """A fresh demo-state sandbox whose clock is ``virtual_clock`` (late commits and lags cost no real time)."""
-    server = SandboxServer(load_state("demo"), admin=True, clock=SandboxClock(source=virtual_clock.time))
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def demo_creds() -> dict[str, dict[str, Any]]:
-    """The demo accounts' API keys and secrets/private keys, by name (``credit_hmac``, ``parent``, ...)."""
-    return demo_credentials()
+def sandbox_time_source(virtual_clock: VirtualClock) -> Callable[[], float]:
+    """Make the plugin's ``virtual_sandbox`` read ``virtual_clock``, so the sandbox and the client agree on the time."""
+    return virtual_clock.time
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import requests
-from virtual_time import VirtualClock
-
-from airflow_binance_loan.sandbox import SandboxServer
+from binance_loan_sandbox import SandboxServer, VirtualClock
 
 #: Unit 10002 (credit account credit_rsa) holds 10 BTC in its SPOT wallet for these tests.
 UNIT = 10002
@@ -35,7 +33,7 @@ def hold_btc(server: SandboxServer, price: str = "45000", amount: str = "10", gr
 
 def ltv_of(server: SandboxServer, group_id: int = UNIT) -> Decimal:
     """The unit's LTV as the sandbox computes it now (from its admin state, not through the client)."""
-    from airflow_binance_loan.sandbox.ledger import ltv
+    from binance_loan_sandbox.valuation import ltv
 
     return ltv(server.state, server.state.unit(group_id))
 

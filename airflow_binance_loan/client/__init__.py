@@ -18,6 +18,7 @@ from airflow_binance_loan.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from airflow_binance_loan.client.connect import connect
+    from airflow_binance_loan.client.evidence import Reconciliation, SentRepay, Snapshot, examine, reconcile
     from airflow_binance_loan.client.loan_api import LoanClient
     from airflow_binance_loan.client.models import (
         ActiveRiskUnit,
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
         RepayResult,
         RiskUnitDetails,
     )
-    from airflow_binance_loan.client.reconcile import Reconciliation, SentRepay, Snapshot, examine, reconcile
     from airflow_binance_loan.client.retry import RetryPolicy
     from airflow_binance_loan.exceptions import (
         AuthenticationError,
@@ -58,11 +58,11 @@ _HOMES = {
     "Liability": "airflow_binance_loan.client.models",
     "RepayResult": "airflow_binance_loan.client.models",
     "RiskUnitDetails": "airflow_binance_loan.client.models",
-    "Reconciliation": "airflow_binance_loan.client.reconcile",
-    "SentRepay": "airflow_binance_loan.client.reconcile",
-    "Snapshot": "airflow_binance_loan.client.reconcile",
-    "examine": "airflow_binance_loan.client.reconcile",
-    "reconcile": "airflow_binance_loan.client.reconcile",
+    "Reconciliation": "airflow_binance_loan.client.evidence",
+    "SentRepay": "airflow_binance_loan.client.evidence",
+    "Snapshot": "airflow_binance_loan.client.evidence",
+    "examine": "airflow_binance_loan.client.evidence",
+    "reconcile": "airflow_binance_loan.client.evidence",
     "RetryPolicy": "airflow_binance_loan.client.retry",
     "AuthenticationError": "airflow_binance_loan.exceptions",
     "BinanceAPIError": "airflow_binance_loan.exceptions",

@@ -1,8 +1,8 @@
 """Request signatures: HMAC-SHA256 (hex), RSA PKCS#1 v1.5 SHA-256 and Ed25519 (base64).
 
 Signers hold the secret and never show it (``repr`` names only the key type).
-Verifiers are the other half, used by the local sandbox so that both sides share
-one implementation of Binance's rules.
+The local sandbox (``binance-loan-sandbox``) verifies with its own, independent code;
+``tests/integration/test_signing_agrees.py`` checks that both sides agree.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import hashlib
 import hmac
 from typing import Literal, Protocol
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
@@ -150,50 +149,6 @@ def _private_key_type(key: object) -> KeyType:
 
 def _first_sentence(exc: Exception) -> str:
     return str(exc).split(".")[0]
-
-
-class Verifier(Protocol):
-    """Checks a signature text (already percent-decoded) against payload bytes."""
-
-    key_type: KeyType
-
-    def verify(self, payload: bytes, signature: str) -> bool: ...
-
-
-class HmacVerifier:
-    key_type: KeyType = "hmac"
-
-    def __init__(self, secret: str) -> None:
-        self._signer = HmacSigner(secret)
-
-    def verify(self, payload: bytes, signature: str) -> bool:
-        # HMAC signatures are not case-sensitive (Binance).
-        return hmac.compare_digest(self._signer.sign(payload), signature.lower())
-
-
-class PublicKeyVerifier:
-    """RSA or Ed25519 verification with the public key registered for an API key."""
-
-    def __init__(self, public_pem: str) -> None:
-        key = serialization.load_pem_public_key(public_pem.encode("ascii"))
-        if not isinstance(key, rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
-            raise ConfigurationError(f"unsupported public key type {type(key).__name__}")
-        self._key = key
-        self.key_type: KeyType = "rsa" if isinstance(key, rsa.RSAPublicKey) else "ed25519"
-
-    def verify(self, payload: bytes, signature: str) -> bool:
-        try:
-            raw = base64.b64decode(signature, validate=True)
-        except ValueError:
-            return False
-        try:
-            if isinstance(self._key, rsa.RSAPublicKey):
-                self._key.verify(raw, payload, padding.PKCS1v15(), hashes.SHA256())
-            else:
-                self._key.verify(raw, payload)
-        except InvalidSignature:
-            return False
-        return True
 
 
 def public_key_pem(private_pem: str, passphrase: str | None = None) -> str:

@@ -30,6 +30,7 @@ from airflow_binance_loan.hooks.connection_config import ConnectionConfig, confi
 
 if TYPE_CHECKING:
     from airflow_binance_loan.client.endpoints import LimitKind
+    from airflow_binance_loan.client.evidence import Reconciliation
     from airflow_binance_loan.client.intent import RequestIntent
     from airflow_binance_loan.client.loan_api import LoanClient
     from airflow_binance_loan.client.models import (
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
         RiskUnitDetails,
     )
     from airflow_binance_loan.client.ratelimit import WeightPacer
-    from airflow_binance_loan.client.reconcile import Reconciliation
 
 CLOCK_WARNING_MS = 1000
 #: Extras that are secrets (masked in logs); the others (key type, timeouts) are plain settings.
@@ -238,12 +238,12 @@ class BinanceCreditHook(BaseHook):
         return self.get_conn().signed_request(method, path, params, weight, limit_kind)
 
     def reconcile(self, intent: RequestIntent, **kwargs: Any) -> Reconciliation:
-        """What became of a sent borrow/repay; see :func:`~.client.reconcile.reconcile`.
+        """What became of a sent borrow/repay; see :func:`~.client.evidence.reconcile`.
 
         :param intent: the request as it was sent (from ``ExecutionUnknownError.intent`` or ``on_send``).
-        :param kwargs: passed to :func:`~.client.reconcile.reconcile`.
+        :param kwargs: passed to :func:`~.client.evidence.reconcile`.
         """
-        from airflow_binance_loan.client.reconcile import reconcile
+        from airflow_binance_loan.client.evidence import reconcile
 
         return reconcile(self.get_conn(), intent, **kwargs)
 

@@ -31,11 +31,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
 from airflow_binance_loan.exceptions import InvalidParameterError
 from airflow_binance_loan.ltv.estimate import RepaymentEstimate, estimate_repayment
 from airflow_binance_loan.ltv.thresholds import parse_level, unit_to_json
+from airflow_binance_loan.money import format_decimal
 
 STATE_VERSION = 1
 log = logging.getLogger(__name__)

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
+from airflow_binance_loan.money import format_decimal
 
 QUANTUM = Decimal("0.00000001")
 #: Reported ltv and L / (E − M) may differ by Binance's rounding (the example shows 3 decimals).

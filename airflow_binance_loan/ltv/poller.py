@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
@@ -27,6 +26,7 @@ from airflow_binance_loan.exceptions import (
     RateLimitError,
 )
 from airflow_binance_loan.ltv.thresholds import LtvThreshold, crossings, unit_to_json
+from airflow_binance_loan.money import format_decimal
 
 Status = Literal["crossed", "timeout", "error", "unreadable"]
 DEFAULT_MAX_READ_FAILURES = 10

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from airflow_binance_loan.money import format_decimal
 from airflow_binance_loan.client.models import RiskUnitDetails
 from airflow_binance_loan.exceptions import InvalidParameterError
+from airflow_binance_loan.money import format_decimal
 
 Direction = Literal["at_least", "at_most"]
 DIRECTIONS: tuple[Direction, ...] = ("at_least", "at_most")

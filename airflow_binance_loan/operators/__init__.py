@@ -11,5 +11,8 @@ if TYPE_CHECKING:
     from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
 
 __all__ = ["LoanBooksOperator", "RiskUnitRepayOperator"]
-__getattr__, __dir__ = lazy_exports(__name__, {"LoanBooksOperator": "airflow_binance_loan.operators.books",
-                                               "RiskUnitRepayOperator": "airflow_binance_loan.operators.repay"}, globals())
+_HOMES = {
+    "LoanBooksOperator": "airflow_binance_loan.operators.books",
+    "RiskUnitRepayOperator": "airflow_binance_loan.operators.repay",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

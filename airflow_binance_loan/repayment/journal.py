@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
-from airflow_binance_loan.client.reconcile import OtherRequest, Others, SentRepay, Snapshot
+from airflow_binance_loan.client.evidence import OtherRequest, Others, SentRepay, Snapshot
 from airflow_binance_loan.exceptions import JournalCorruptError, RepaySupersededError
 
 KEY_PREFIX = "binance_loan_repay_journal"

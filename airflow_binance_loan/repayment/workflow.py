@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
+from airflow_binance_loan.client.evidence import Others, Reconciliation, SentRepay, Snapshot, examine
 from airflow_binance_loan.client.intent import RequestIntent
-from airflow_binance_loan.client.reconcile import Others, Reconciliation, SentRepay, Snapshot, examine
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     BinanceAPIError,

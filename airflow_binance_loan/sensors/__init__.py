@@ -10,4 +10,7 @@ if TYPE_CHECKING:
     from airflow_binance_loan.sensors.ltv import RiskUnitLtvSensor
 
 __all__ = ["RiskUnitLtvSensor"]
-__getattr__, __dir__ = lazy_exports(__name__, {"RiskUnitLtvSensor": "airflow_binance_loan.sensors.ltv"}, globals())
+_HOMES = {
+    "RiskUnitLtvSensor": "airflow_binance_loan.sensors.ltv",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

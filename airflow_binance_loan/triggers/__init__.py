@@ -11,5 +11,8 @@ if TYPE_CHECKING:
     from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger
 
 __all__ = ["RepayEvidenceTrigger", "RiskUnitLtvTrigger"]
-__getattr__, __dir__ = lazy_exports(__name__, {"RepayEvidenceTrigger": "airflow_binance_loan.triggers.repay_evidence",
-                                               "RiskUnitLtvTrigger": "airflow_binance_loan.triggers.ltv"}, globals())
+_HOMES = {
+    "RepayEvidenceTrigger": "airflow_binance_loan.triggers.repay_evidence",
+    "RiskUnitLtvTrigger": "airflow_binance_loan.triggers.ltv",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES, globals())

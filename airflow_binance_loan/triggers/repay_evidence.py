@@ -18,7 +18,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_binance_loan.client.reconcile import Others, SentRepay, examine
+from airflow_binance_loan.client.evidence import Others, SentRepay, examine
 
 
 class RepayEvidenceTrigger(BaseTrigger):

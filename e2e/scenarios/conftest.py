@@ -14,9 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from binance_loan_sandbox import demo_credentials
 from stack_api import AirflowApi, Sandbox, StackInfo
-
-from airflow_binance_loan.sandbox import demo_credentials
 
 MONTH_END_DAG = "binance_month_end_settlement"
 MANUAL_DAG = "binance_risk_unit_repay"

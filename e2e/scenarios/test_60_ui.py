@@ -13,12 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from binance_loan_sandbox import demo_credentials
 from conftest import MANUAL_DAG, MONTH_END_DAG, PARENT_CONN, WRONG_SECRET_CONN
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from stack_api import AirflowApi, Sandbox, StackInfo
 
 from airflow_binance_loan.get_provider_info import get_provider_info
-from airflow_binance_loan.sandbox import demo_credentials
 
 UI_CONN = "binance_credit_ui"
 VIEWPORT = {"width": 1440, "height": 1400}

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 import requests
+from binance_loan_sandbox import demo_credentials
 from stack_api import AirflowApi, Sandbox, StackInfo, wait_until
 
 from airflow_binance_loan.client import connect
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.sandbox import demo_credentials
 
 WAIT_DAG = "binance_ltv_wait"
 CALM, SHOCK = "45000", "5000"

@@ -4,7 +4,7 @@
 #
 #   system:  PostgreSQL server (Debian), Chromium (Debian), curl; redis-server with EXECUTOR=celery
 #   python:  the project's venv with the `e2e` extra (Airflow's postgres extra, psycopg2, playwright, pytest),
-#            plus `e2e-celery` with EXECUTOR=celery
+#            plus `e2e-celery` with EXECUTOR=celery, and the sandbox distribution (sandbox/)
 #
 # Installing a Debian package never starts its service here (policy-rc.d) and never creates
 # PostgreSQL's default cluster: the tier runs its own throw-away instances.
@@ -63,15 +63,15 @@ if [[ ! -x "$PY" ]]; then
     log "creating $VENV"
     "${PYTHON:-python3}" -m venv "$VENV" || die "could not create the venv with ${PYTHON:-python3} (>= 3.11 needed)"
 fi
-if [[ ! -f "$stamp" || "$REPO/pyproject.toml" -nt "$stamp" ]]; then
-    log "installing the package with extras [$extras] into $VENV"
+if [[ ! -f "$stamp" || "$REPO/pyproject.toml" -nt "$stamp" || "$REPO/sandbox/pyproject.toml" -nt "$stamp" ]]; then
+    log "installing the package with extras [$extras] and the sandbox into $VENV"
     "$PY" -m pip install -q --disable-pip-version-check uv >>"$E2E_RUN_DIR/logs/pip.log" 2>&1 \
         || die "pip install uv failed" "$E2E_RUN_DIR/logs/pip.log"
-    (cd "$REPO" && "$VENV/bin/uv" pip install -q --python "$PY" -e ".[$extras]") >>"$E2E_RUN_DIR/logs/pip.log" 2>&1 \
-        || die "installing .[$extras] failed" "$E2E_RUN_DIR/logs/pip.log"
+    (cd "$REPO" && "$VENV/bin/uv" pip install -q --python "$PY" -e ".[$extras]" -e "./sandbox[test]") \
+        >>"$E2E_RUN_DIR/logs/pip.log" 2>&1 || die "installing .[$extras] and ./sandbox failed" "$E2E_RUN_DIR/logs/pip.log"
     # As `make venv` does: the editable build's egg-info in the tree would register the provider's
     # plugin a second time; the installed dist-info is what counts.
-    rm -rf "$REPO/airflow_provider_binance_loan.egg-info"
+    rm -rf "$REPO/airflow_provider_binance_loan.egg-info" "$REPO/sandbox/src/binance_loan_sandbox.egg-info"
     touch "$stamp"
 fi
 
@@ -84,8 +84,10 @@ import psycopg2  # the metadata database driver
 from playwright.sync_api import sync_playwright
 
 import airflow_binance_loan
+import binance_loan_sandbox
 
-print("airflow", airflow.__version__, "psycopg2", psycopg2.__version__, "provider", airflow_binance_loan.__name__)
+print("airflow", airflow.__version__, "psycopg2", psycopg2.__version__, "provider", airflow_binance_loan.__name__,
+      "sandbox", binance_loan_sandbox.__name__)
 # The system Chromium through playwright (never `playwright install`): launch, render, close.
 with sync_playwright() as pw:
     browser = pw.chromium.launch(executable_path=sys.argv[1], headless=True)

@@ -10,7 +10,7 @@ require_run_dir
 load_env
 
 start() {
-    start_bg sandbox "$PY" -u -m airflow_binance_loan.sandbox --host 127.0.0.1 --port 0 --state demo --admin
+    start_bg sandbox "$PY" -u -m binance_loan_sandbox --host 127.0.0.1 --port 0 --state demo --admin
     local logfile="$E2E_RUN_DIR/logs/sandbox.log" url="" i
     for ((i = 0; i < 100; i++)); do
         url="$(sed -n 's/^listening on //p' "$logfile" | head -n 1)"

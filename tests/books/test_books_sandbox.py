@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
+from binance_loan_sandbox import SandboxServer
 from books_sandbox import ACCOUNTS, MONTH, recomputed_totals, rehearse_month
 from ltv_sandbox import conn_env
 
@@ -19,7 +20,6 @@ from airflow_binance_loan.books.period import Month
 from airflow_binance_loan.books.render import books_json
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.operators.books import LOAN_BOOKS_ASSET, LoanBooksOperator
-from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = pytest.mark.integration
 

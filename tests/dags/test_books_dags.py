@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binance_loan_sandbox import SandboxServer
 from books_sandbox import MONTH, recomputed_totals, rehearse_month
 from dag_env import run_steps, xcom
 
 from airflow_binance_loan.books.publish import POINTER, read_current
 from airflow_binance_loan.client.loan_api import LoanClient
-from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binance_loan_sandbox import SandboxServer
 from dag_env import conn_json, connections
-
-from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 

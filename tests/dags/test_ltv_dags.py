@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binance_loan_sandbox import SandboxServer
 from dag_env import run_steps, xcom
 from ltv_sandbox import all_ltvs, hold_btc, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 

@@ -1,26 +1,18 @@
 """Fixtures for the shared-budget tests: a real redis-server, the sandbox behind a counting proxy.
 
-The harness (worker processes, K-account state) and the counting proxy live in ``bench/``;
-the benchmark and these tests use the same code.
+The harness (worker processes, K-account state) and the counting proxy live in ``bench/``
+(on pytest's ``pythonpath``); the benchmark and these tests use the same code.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-if str(BENCH) not in sys.path:
-    sys.path.insert(0, str(BENCH))
-
-from budget_harness import RedisServer, build_state  # noqa: E402
-from counting_proxy import CountingProxy  # noqa: E402
-
-from airflow_binance_loan.sandbox import SandboxServer  # noqa: E402
+from binance_loan_sandbox import SandboxServer
+from budget_harness import RedisServer, build_state
+from counting_proxy import CountingProxy
 
 NO_REDIS = "redis-server is not installed (apt-get install redis-server, or run scripts/install_test_deps.sh)"
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
+from binance_loan_sandbox import SandboxServer
 
 from airflow_binance_loan.client.ratelimit import WeightPacer
 from airflow_binance_loan.operators import RiskUnitRepayOperator
 from airflow_binance_loan.repayment import MemoryJournalStore
-from airflow_binance_loan.sandbox import SandboxServer
 from airflow_binance_loan.triggers import RepayEvidenceTrigger
 
 pytestmark = pytest.mark.integration

@@ -6,10 +6,8 @@ import logging
 import re
 
 import pytest
-
-from airflow_binance_loan.sandbox import demo_credentials
-
-from .fault_matrix import FAULTS, format_table, run_matrix
+from binance_loan_sandbox import demo_credentials
+from fault_matrix_harness import FAULTS, format_table, run_matrix
 
 RUNS_PER_FAULT = 3
 _SIGNATURE = re.compile(r"signature=(?!\*\*\*)[^&\s]+")

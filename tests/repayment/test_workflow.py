@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from binance_loan_sandbox import SandboxServer
 
 from airflow_binance_loan.client import LoanClient
 from airflow_binance_loan.client.ratelimit import WeightPacer
@@ -33,7 +34,6 @@ from airflow_binance_loan.repayment import (
     build_request,
 )
 from airflow_binance_loan.repayment.journal import journal_key
-from airflow_binance_loan.sandbox import SandboxServer
 
 pytestmark = pytest.mark.integration
 

@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from binance_loan_sandbox import SandboxClock, SandboxServer
 from ltv_sandbox import UNIT, ScriptedClock, conn_env, hold_btc, ltv_of, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
-from airflow_binance_loan.sandbox import SandboxServer
-from airflow_binance_loan.sandbox.clock import SandboxClock
 from airflow_binance_loan.triggers.ltv import RiskUnitLtvTrigger
 
 pytestmark = pytest.mark.integration

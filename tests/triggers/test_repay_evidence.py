@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from airflow_binance_loan.client.reconcile import OtherRequest, Others, SentRepay, Snapshot
+from airflow_binance_loan.client.evidence import OtherRequest, Others, SentRepay, Snapshot
 from airflow_binance_loan.triggers.repay_evidence import RepayEvidenceTrigger
 
 BASE = "http://127.0.0.1:9"
