@@ -167,3 +167,7 @@ class RepaySupersededError(RepayError):
 
 class JournalCorruptError(RepayError):
     """The repay journal entry cannot be read: nothing is sent until a person repairs or deletes it."""
+
+
+class BooksNotPublishedError(BinanceLoanError):
+    """A month has no published loan books, or its files do not match their pointer (``CURRENT.json``)."""

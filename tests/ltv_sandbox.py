@@ -11,7 +11,7 @@ from typing import Any
 import requests
 from binance_loan_sandbox import SandboxServer, VirtualClock
 
-#: Unit 10002 (credit account credit_rsa) holds 10 BTC in its SPOT wallet for these tests.
+#: Unit 10002 (credit account credit_rsa) holds 10 SOL in its SPOT wallet for these tests.
 UNIT = 10002
 
 
@@ -23,12 +23,12 @@ def set_prices(server: SandboxServer, **prices: str) -> dict[str, Any]:
     return result
 
 
-def hold_btc(server: SandboxServer, price: str = "45000", amount: str = "10", group_id: int = UNIT) -> None:
-    """A unit (10002 by default) holds BTC in its credit account's SPOT wallet, valued at ``price``."""
+def hold_coin(server: SandboxServer, price: str = "45000", amount: str = "10", group_id: int = UNIT) -> None:
+    """A unit (10002 by default) holds SOL in its credit account's SPOT wallet, valued at ``price``."""
     answer = requests.post(f"{server.url}/sandbox/balance", timeout=10,
-                           json={"groupId": group_id, "asset": "BTC", "amount": amount, "wallet": "SPOT"})
+                           json={"groupId": group_id, "asset": "SOL", "amount": amount, "wallet": "SPOT"})
     assert answer.status_code == 200, answer.text
-    set_prices(server, BTC=price)
+    set_prices(server, SOL=price)
 
 
 def ltv_of(server: SandboxServer, group_id: int = UNIT) -> Decimal:

@@ -33,14 +33,12 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
+from airflow_binance_loan.exceptions import BooksNotPublishedError
+
 POINTER = "CURRENT.json"
 POINTER_FORMAT = 1
 VERSION_PREFIX = "v"
 log = logging.getLogger(__name__)
-
-
-class BooksNotPublishedError(Exception):
-    """The month has no published books, or its files do not match their pointer."""
 
 
 def _sha256(text: str) -> str:

@@ -1,7 +1,7 @@
 """Scenario 8: the LTV sensor in the real triggerer. ``binance_ltv_wait`` is triggered for a risk unit
-that owes money and holds BTC; its ``RiskUnitLtvSensor`` goes to ``deferred`` and its
+that owes money and holds SOL; its ``RiskUnitLtvSensor`` goes to ``deferred`` and its
 ``RiskUnitLtvTrigger`` reads ltv-details in the triggerer process without firing while the LTV is under
-the level; after a price shock (``POST /sandbox/prices``, BTC 45000 → 5000) it fires, the task succeeds on
+the level; after a price shock (``POST /sandbox/prices``, SOL 45000 → 5000) it fires, the task succeeds on
 try 1, and the XCom carries the unit's LTV exactly as ltv-details reports it after the shock."""
 
 from __future__ import annotations
@@ -37,19 +37,19 @@ def ltv_details_reads(stack: StackInfo) -> int:
 
 @pytest.fixture
 def unit(stack: StackInfo, sandbox: Sandbox, api: AirflowApi, connections: dict[str, dict[str, Any]]) -> Iterator[int]:
-    """A unit that owes money (earlier scenarios repaid most), holding 10 BTC at 45000 in its credit SPOT wallet."""
+    """A unit that owes money (earlier scenarios repaid most), holding 10 SOL at 45000 in its credit SPOT wallet."""
     owing = sorted({g for (g, _), row in sandbox.liabilities().items()
                     if Decimal(row["principal"]) + Decimal(row["interest"]) > 0})
     assert owing, "no risk unit owes anything: nothing has an LTV to watch"
     group_id = owing[-1]
-    admin(stack, "balance", {"groupId": group_id, "asset": "BTC", "amount": "10", "wallet": "SPOT"})
-    admin(stack, "prices", {"prices": {"BTC": CALM}})
+    admin(stack, "balance", {"groupId": group_id, "asset": "SOL", "amount": "10", "wallet": "SPOT"})
+    admin(stack, "prices", {"prices": {"SOL": CALM}})
     wait_until(lambda: api.request("GET", f"/dags/{WAIT_DAG}", expect=None).status_code == 200, 120,
                f"the DAG processor to parse {WAIT_DAG}")
     api.set_paused(WAIT_DAG, False)
     yield group_id
-    admin(stack, "prices", {"prices": {"BTC": CALM}})
-    admin(stack, "balance", {"groupId": group_id, "asset": "BTC", "amount": "0", "wallet": "SPOT"})
+    admin(stack, "prices", {"prices": {"SOL": CALM}})
+    admin(stack, "balance", {"groupId": group_id, "asset": "SOL", "amount": "0", "wallet": "SPOT"})
 
 
 def ltv_now(stack: StackInfo, group_id: int) -> Decimal:
@@ -67,9 +67,9 @@ def ltv_now(stack: StackInfo, group_id: int) -> Decimal:
 def test_sensor_defers_in_the_triggerer_and_fires_after_a_price_shock(api: AirflowApi, stack: StackInfo,
                                                                       unit: int) -> None:
     calm = ltv_now(stack, unit)
-    admin(stack, "prices", {"prices": {"BTC": SHOCK}})
+    admin(stack, "prices", {"prices": {"SOL": SHOCK}})
     shocked = ltv_now(stack, unit)
-    admin(stack, "prices", {"prices": {"BTC": CALM}})
+    admin(stack, "prices", {"prices": {"SOL": CALM}})
     level = ((calm + shocked) / 2).quantize(Decimal("0.0001"))
     assert calm < level < shocked, (calm, level, shocked)
 
@@ -89,7 +89,7 @@ def test_sensor_defers_in_the_triggerer_and_fires_after_a_price_shock(api: Airfl
     wait_until(lambda: ltv_details_reads(stack) > reads, 90, "the trigger to read ltv-details again")
     assert api.task_instance(WAIT_DAG, run_id, "wait_for_ltv")["state"] == "deferred"
 
-    admin(stack, "prices", {"prices": {"BTC": SHOCK}})
+    admin(stack, "prices", {"prices": {"SOL": SHOCK}})
     run = api.wait_run(WAIT_DAG, run_id, 180)
     sensor = api.task_instance(WAIT_DAG, run_id, "wait_for_ltv")
     assert run["state"] == "success" and sensor["state"] == "success" and sensor["try_number"] == 1, (run, sensor)

@@ -11,29 +11,29 @@ from typing import Any
 import pytest
 from binance_loan_sandbox import SandboxServer
 from dag_env import run_steps, xcom
-from ltv_sandbox import all_ltvs, hold_btc, set_prices
+from ltv_sandbox import all_ltvs, hold_coin, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
 
 pytestmark = [pytest.mark.airflow_db, pytest.mark.integration]
 
-WATCHED = 10003  # the unit that holds BTC; the demo's other units stay under the level
+WATCHED = 10003  # the unit given SOL, a coin no demo unit holds: a SOL shock moves only its LTV
 
 
 def test_watch_notifies_once_per_crossing(airflow_env: dict[str, str], sandbox: SandboxServer,
                                           demo_creds: dict[str, Any], tmp_path: Path) -> None:
-    hold_btc(sandbox, group_id=WATCHED)
+    hold_coin(sandbox, group_id=WATCHED)
     calm = all_ltvs(sandbox)
-    set_prices(sandbox, BTC="5000")
+    set_prices(sandbox, SOL="5000")
     shocked = all_ltvs(sandbox)
-    set_prices(sandbox, BTC="45000")
+    set_prices(sandbox, SOL="45000")
     level = Decimal("0.35")
     assert max(calm.values()) < level <= shocked[WATCHED]
     assert all(v < level for g, v in shocked.items() if g != WATCHED)
 
     conf = {"conf": {"warning_levels": ["0.35"], "cooldown_minutes": 0}}
-    shock = {"post": "/sandbox/prices", "body": {"prices": {"BTC": "5000"}}}
-    calm_again = {"post": "/sandbox/prices", "body": {"prices": {"BTC": "45000"}}}
+    shock = {"post": "/sandbox/prices", "body": {"prices": {"SOL": "5000"}}}
+    calm_again = {"post": "/sandbox/prices", "body": {"prices": {"SOL": "45000"}}}
     runs, logs = run_steps(airflow_env, sandbox, demo_creds, tmp_path, "binance_ltv_watch",
                            [conf, shock, conf, conf, calm_again, conf, shock, conf])
     assert [r["state"] for r in runs] == ["success"] * 5, logs[-1][-3000:]

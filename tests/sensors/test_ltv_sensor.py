@@ -17,7 +17,7 @@ from airflow.sdk.exceptions import (
     AirflowSkipException,
     TaskDeferred,
 )
-from ltv_sandbox import UNIT, conn_env, hold_btc, ltv_of, set_prices
+from ltv_sandbox import UNIT, conn_env, hold_coin, ltv_of, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.exceptions import InvalidParameterError
@@ -91,12 +91,12 @@ def test_poke_mode_reads_the_sandbox_and_fires_after_a_shock(sandbox: Any, demo_
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AIRFLOW_CONN_BINANCE_CREDIT_PARENT", conn_env(sandbox, demo_creds["parent"],
                                                                       weight_budget="process"))
-    hold_btc(sandbox)
+    hold_coin(sandbox)
     calm = ltv_of(sandbox)
     task = RiskUnitLtvSensor(task_id="wait", ltv_at_least=format_decimal(calm + Decimal("0.05")), group_id=UNIT,
                              deferrable=False, poke_interval=1)
     assert task.poke({}) is False  # type: ignore[arg-type]
-    set_prices(sandbox, BTC="5000")
+    set_prices(sandbox, SOL="5000")
     result = task.poke({})  # type: ignore[arg-type]
     assert isinstance(result, PokeReturnValue) and result.is_done
     event = result.xcom_value

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from binance_loan_sandbox import SandboxClock, SandboxServer
-from ltv_sandbox import UNIT, ScriptedClock, conn_env, hold_btc, ltv_of, set_prices
+from ltv_sandbox import UNIT, ScriptedClock, conn_env, hold_coin, ltv_of, set_prices
 
 from airflow_binance_loan.client.encoding import format_decimal
 from airflow_binance_loan.triggers.ltv import RiskUnitLtvTrigger
@@ -31,22 +31,22 @@ def collect(trigger: RiskUnitLtvTrigger) -> list[dict[str, Any]]:
 @pytest.fixture
 def world(sandbox_factory: Any, demo_creds: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
           tmp_path: Path) -> Any:
-    """A sandbox on a scripted virtual clock, unit 10002 holding 10 BTC at 45000, the parent's connection
-    sharing its weight budget through files under ``tmp_path``; ``shock_after(n)`` drops BTC to 5000 after
+    """A sandbox on a scripted virtual clock, unit 10002 holding 10 SOL at 45000, the parent's connection
+    sharing its weight budget through files under ``tmp_path``; ``shock_after(n)`` drops SOL to 5000 after
     the trigger's n-th wait."""
 
     class World:
         def __init__(self) -> None:
             self.clock = ScriptedClock({})
             self.server: SandboxServer = sandbox_factory(clock=SandboxClock(source=self.clock.time))
-            hold_btc(self.server)
+            hold_coin(self.server)
             self.budget_dir = tmp_path / "budgets"
             self.budget_dir.mkdir()
             monkeypatch.setenv(f"AIRFLOW_CONN_{CONN.upper()}",
                                conn_env(self.server, demo_creds["parent"], weight_budget=f"host:{self.budget_dir}"))
 
         def shock_after(self, waits: int) -> None:
-            self.clock.on_wait[waits] = lambda: set_prices(self.server, BTC="5000")
+            self.clock.on_wait[waits] = lambda: set_prices(self.server, SOL="5000")
 
         def trigger(self, level: Decimal, **kwargs: Any) -> RiskUnitLtvTrigger:
             kwargs.setdefault("deadline", self.clock.time() + 3600)
@@ -62,13 +62,13 @@ def between(low: Decimal, high: Decimal) -> Decimal:
 
 def test_fires_on_the_read_after_the_shock_and_not_before(world: Any) -> None:
     calm = ltv_of(world.server)
-    set_prices(world.server, BTC="5000")
+    set_prices(world.server, SOL="5000")
     shocked = ltv_of(world.server)
-    set_prices(world.server, BTC="45000")
+    set_prices(world.server, SOL="45000")
     level = between(calm, shocked)
     assert calm < level < shocked
 
-    world.shock_after(3)  # BTC falls between the 3rd and the 4th read
+    world.shock_after(3)  # SOL falls between the 3rd and the 4th read
     (event,) = collect(world.trigger(level))
 
     assert event["status"] == "crossed" and event["polls"] == 4
