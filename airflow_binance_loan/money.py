@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from airflow_binance_loan.exceptions import InvalidParameterError
+
 #: JSON-schema ``pattern`` for a non-negative decimal with at most 8 decimal places (Binance's precision).
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]{1,8})?$"
 _DECIMAL_RE = re.compile(DECIMAL_PATTERN)
@@ -82,3 +84,17 @@ def check_decimal_text(value: object, name: str) -> str:
     if not isinstance(value, str) or not _DECIMAL_RE.match(value.strip()):
         raise ValueError(f"{name}={value!r} must be a decimal string such as '1000.5' (at most 8 decimals)")
     return value.strip()
+
+
+def refuse_floats(**values: object) -> None:
+    """Fail at once, naming the field, when any of ``values`` is a float: money and ratios are exact decimals.
+
+    Operators call this in their constructor, so a float in a DAG file fails when the DAG is parsed.
+
+    :param values: field name → the value as given.
+    :raises InvalidParameterError: for the first float.
+    """
+    for name, value in values.items():
+        if isinstance(value, float):
+            raise InvalidParameterError(name, value, "floats are refused: pass a Decimal, an int or a decimal "
+                                        "string such as '0.75'")

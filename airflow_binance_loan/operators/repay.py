@@ -27,6 +27,7 @@ from airflow_binance_loan.exceptions import (
     RepayRejectedError,
     RepaySupersededError,
 )
+from airflow_binance_loan.money import refuse_floats
 from airflow_binance_loan.repayment.policy import RepayPolicy
 
 if TYPE_CHECKING:
@@ -113,11 +114,7 @@ class RiskUnitRepayOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("amount", amount), ("max_amount", max_amount)):
-            if isinstance(value, float):
-                raise InvalidParameterError(
-                    name, value, "floats are refused for money: pass a Decimal, an int or a decimal string"
-                )
+        refuse_floats(amount=amount, max_amount=max_amount)
         self.group_id = group_id
         self.asset = asset
         self.amount = amount

@@ -23,6 +23,7 @@ from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
 from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError
+from airflow_binance_loan.money import refuse_floats
 
 if TYPE_CHECKING:
     from airflow_binance_loan.hooks.credit import BinanceCreditHook
@@ -63,10 +64,7 @@ class RiskUnitLtvSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        for name, value in (("ltv_at_least", ltv_at_least), ("ltv_at_most", ltv_at_most)):
-            if isinstance(value, float):
-                raise InvalidParameterError(name, value, "must be an exact decimal such as '0.75' (floats are "
-                                            "refused)")
+        refuse_floats(ltv_at_least=ltv_at_least, ltv_at_most=ltv_at_most)
         if self.poke_interval < MIN_POKE_INTERVAL:
             raise InvalidParameterError("poke_interval", self.poke_interval, "must be at least 1 second: each "
                                         "look reads ltv-details (200 IP weight, 60 a minute per IP)")

@@ -62,7 +62,7 @@ def test_repay_defers_in_the_triggerer_and_succeeds_on_first_try(api: AirflowApi
     run_id = trigger_real_repay(api, "1000")
     ti = wait_deferred(api, run_id)
     # The trigger is picked up by the triggerer process (not run in-line as dag.test() does).
-    wait_until(lambda: api.task_instance(MANUAL_DAG, run_id, "repay", 0).get("triggerer_job"), 60,
+    wait_until(lambda: api.task_instance(MANUAL_DAG, run_id, "repay").get("triggerer_job"), 60,
                "a triggerer to pick up the repay's trigger")
     assert ti["trigger"] is not None and "RepayEvidenceTrigger" in ti["trigger"]["classpath"], ti["trigger"]
     assert_completed_once(api, sandbox, run_id, "1000", seen)
@@ -72,12 +72,12 @@ def test_triggerer_restarted_mid_deferral_still_completes(api: AirflowApi, sandb
     seen = {r["tranId"] for r in sandbox.repay_records()}
     run_id = trigger_real_repay(api, "1500")
     wait_deferred(api, run_id)
-    wait_until(lambda: api.task_instance(MANUAL_DAG, run_id, "repay", 0).get("triggerer_job"), 60,
+    wait_until(lambda: api.task_instance(MANUAL_DAG, run_id, "repay").get("triggerer_job"), 60,
                "a triggerer to pick up the repay's trigger")
     # Take the triggerer away while the record is still invisible; the task must stay deferred.
     stop_component("triggerer")
     time.sleep(5)
-    ti = api.task_instance(MANUAL_DAG, run_id, "repay", 0)
+    ti = api.task_instance(MANUAL_DAG, run_id, "repay")
     assert ti["state"] == "deferred", ti
     start_component("triggerer")
     assert_completed_once(api, sandbox, run_id, "1500", seen)
