@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from airflow_binance_loan.exceptions import UnexpectedResponseError
-from airflow_binance_loan.money import parse_decimal
+from airflow_binance_loan.money import format_decimal, parse_decimal
 
 
 def to_decimal(value: Any, name: str = "amount") -> Decimal:
@@ -66,6 +66,11 @@ class Liability:
         """Principal plus interest: what a full repayment must cover."""
         return self.principal + self.interest
 
+    def to_json(self) -> dict[str, str]:
+        """Plain JSON (exact decimal strings), for XCom, trigger events and reports."""
+        return {"asset": self.asset, "principal": format_decimal(self.principal),
+                "interest": format_decimal(self.interest), "outstanding": format_decimal(self.outstanding)}
+
 
 @dataclass(frozen=True)
 class Wallet:
@@ -97,6 +102,19 @@ class RiskUnitDetails:
     update_time: int = 0
     max_allowed_borrow_limit: Decimal | None = None
     max_transfer_out_amount: Decimal | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON (exact decimal strings): the unit's LTV, totals and liabilities by asset, for XCom,
+        trigger events, alerts and reports."""
+        return {
+            "group_id": self.group_id,
+            "ltv": format_decimal(self.ltv),
+            "total_liability": format_decimal(self.total_liability),
+            "total_net_equity": format_decimal(self.total_net_equity),
+            "total_maintenance_margin": format_decimal(self.total_maintenance_margin),
+            "liabilities": [item.to_json() for item in sorted(self.liabilities, key=lambda i: i.asset)],
+            "update_time": self.update_time,
+        }
 
     def liability(self, asset: str) -> Liability:
         """The liability for ``asset`` (zero when the unit owes none of it)."""

@@ -34,7 +34,7 @@ from typing import Any
 from airflow_binance_loan.client.models import RiskUnitDetails
 from airflow_binance_loan.exceptions import InvalidParameterError
 from airflow_binance_loan.ltv.estimate import RepaymentEstimate, estimate_repayment
-from airflow_binance_loan.ltv.thresholds import parse_level, unit_to_json
+from airflow_binance_loan.ltv.thresholds import parse_level
 from airflow_binance_loan.money import format_decimal
 
 STATE_VERSION = 1
@@ -120,7 +120,7 @@ class LtvAlert:
         return {"group_id": self.unit.group_id, "ltv": format_decimal(self.unit.ltv),
                 "level": format_decimal(self.level), "crossed_at_ms": self.crossed_at_ms,
                 "subject": self.subject, "text": self.text, "estimate": self.estimate.to_json(),
-                "unit": unit_to_json(self.unit)}
+                "unit": self.unit.to_json()}
 
 
 @dataclass

@@ -25,7 +25,7 @@ from airflow_binance_loan.exceptions import (
     InvalidRequestError,
     RateLimitError,
 )
-from airflow_binance_loan.ltv.thresholds import LtvThreshold, crossings, unit_to_json
+from airflow_binance_loan.ltv.thresholds import LtvThreshold, crossings
 from airflow_binance_loan.money import format_decimal
 
 Status = Literal["crossed", "timeout", "error", "unreadable"]
@@ -104,7 +104,7 @@ class WatchOutcome:
 
     def to_event(self) -> dict[str, Any]:
         """Plain JSON: the crossed units with LTV, totals and liabilities as exact decimal strings."""
-        units = [unit_to_json(u) for u in self.crossed]
+        units = [u.to_json() for u in self.crossed]
         return {
             "status": self.status,
             "group_id": self.watch.group_id,

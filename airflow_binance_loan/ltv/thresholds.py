@@ -112,23 +112,3 @@ def crossings(units: Iterable[RiskUnitDetails], threshold: LtvThreshold) -> list
     :param threshold: the threshold.
     """
     return sorted((u for u in units if threshold.crossed(u.ltv)), key=threshold.severity_key)
-
-
-def unit_to_json(unit: RiskUnitDetails) -> dict[str, Any]:
-    """What an event or alert carries about a unit: its LTV, totals and liabilities as exact decimal strings.
-
-    :param unit: a risk unit from ``ltv-details``.
-    """
-    return {
-        "group_id": unit.group_id,
-        "ltv": format_decimal(unit.ltv),
-        "total_liability": format_decimal(unit.total_liability),
-        "total_net_equity": format_decimal(unit.total_net_equity),
-        "total_maintenance_margin": format_decimal(unit.total_maintenance_margin),
-        "liabilities": [
-            {"asset": item.asset, "principal": format_decimal(item.principal),
-             "interest": format_decimal(item.interest), "outstanding": format_decimal(item.outstanding)}
-            for item in sorted(unit.liabilities, key=lambda i: i.asset)
-        ],
-        "update_time": unit.update_time,
-    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from airflow_binance_loan.money import check_decimal_text, format_decimal, parse_decimal
+from airflow_binance_loan.money import check_decimal_text, parse_decimal
 
 #: Airflow Variable (JSON object groupId → connection id) consulted when the DAG param has no entry.
 CONNECTION_MAP_VARIABLE = "binance_loan_connection_map"
@@ -15,24 +15,7 @@ CONNECTION_CONVENTION = "binance_credit_{group_id}"
 
 def units_to_json(units: Iterable[Any]) -> list[dict[str, Any]]:
     """``RiskUnitDetails`` objects → plain JSON (amounts as strings), sorted by group id."""
-    result = []
-    for unit in sorted(units, key=lambda u: u.group_id):
-        result.append(
-            {
-                "group_id": int(unit.group_id),
-                "ltv": format_decimal(unit.ltv),
-                "liabilities": [
-                    {
-                        "asset": item.asset,
-                        "principal": format_decimal(item.principal),
-                        "interest": format_decimal(item.interest),
-                        "outstanding": format_decimal(item.outstanding),
-                    }
-                    for item in sorted(unit.liabilities, key=lambda i: i.asset)
-                ],
-            }
-        )
-    return result
+    return [unit.to_json() for unit in sorted(units, key=lambda u: u.group_id)]
 
 
 def connection_for(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from binance_settlement_lib.plan import build_plan, connection_for, units_to_json
 from binance_settlement_lib.report import build_report, render_report
+
+from airflow_binance_loan.client.models import Liability, RiskUnitDetails
 
 
 def unit(group_id: int, ltv: str, **liabilities: str) -> dict[str, Any]:
@@ -58,28 +59,17 @@ def test_connection_precedence_param_then_variable_then_convention() -> None:
 
 
 def test_units_to_json_uses_exact_strings() -> None:
-    @dataclass
-    class Liab:
-        asset: str
-        principal: Decimal
-        interest: Decimal
-
-        @property
-        def outstanding(self) -> Decimal:
-            return self.principal + self.interest
-
-    @dataclass
-    class Unit:
-        group_id: int
-        ltv: Decimal
-        liabilities: tuple[Liab, ...]
-
-    units = [Unit(2, Decimal("0.10"), ()), Unit(1, Decimal("0.3129890"),
-                                                (Liab("USDT", Decimal("1000000"), Decimal("208.25000000")),))]
+    units = [
+        RiskUnitDetails(2, Decimal("0.10"), Decimal("10"), Decimal("0"), Decimal("0"), ()),
+        RiskUnitDetails(1, Decimal("0.3129890"), Decimal("3195717.5"), Decimal("0"), Decimal("1000208.25000000"),
+                        (Liability("USDT", Decimal("1000000"), Decimal("208.25000000")),), update_time=5),
+    ]
     assert units_to_json(units) == [
-        {"group_id": 1, "ltv": "0.312989", "liabilities": [
+        {"group_id": 1, "ltv": "0.312989", "total_liability": "1000208.25", "total_net_equity": "3195717.5",
+         "total_maintenance_margin": "0", "update_time": 5, "liabilities": [
             {"asset": "USDT", "principal": "1000000", "interest": "208.25", "outstanding": "1000208.25"}]},
-        {"group_id": 2, "ltv": "0.1", "liabilities": []},
+        {"group_id": 2, "ltv": "0.1", "total_liability": "0", "total_net_equity": "10",
+         "total_maintenance_margin": "0", "update_time": 0, "liabilities": []},
     ]
 
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from airflow_binance_loan.exceptions import InvalidParameterError
-from airflow_binance_loan.ltv.thresholds import LtvThreshold, crossings, parse_level, threshold_from, unit_to_json
+from airflow_binance_loan.ltv.thresholds import LtvThreshold, crossings, parse_level, threshold_from
 
 from .units import unit
 
@@ -56,8 +56,8 @@ def test_crossings_list_the_units_beyond_the_level_furthest_first():
 
 
 def test_unit_json_is_exact_strings():
-    data = unit_to_json(unit(7, "0.80000000", liability="1000.10", equity="1250.125", maintenance="0",
-                             owes=(("USDT", "1000", "0.10"),)))
+    data = (unit(7, "0.80000000", liability="1000.10", equity="1250.125", maintenance="0",
+                             owes=(("USDT", "1000", "0.10"),))).to_json()
     assert data == {"group_id": 7, "ltv": "0.8", "total_liability": "1000.1", "total_net_equity": "1250.125",
                     "total_maintenance_margin": "0", "update_time": 0,
                     "liabilities": [{"asset": "USDT", "principal": "1000", "interest": "0.1", "outstanding": "1000.1"}]}
