@@ -43,6 +43,7 @@ bench: venv test-deps
 	$(BIN)/python bench/pacing.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/shared_budget.py --accounts 120 360
+	$(BIN)/python bench/import_cost.py
 
 fault-matrix: venv
 	$(BIN)/python bench/fault_matrix.py
