@@ -55,4 +55,4 @@ def client_for(
 
     yield make
     for client in clients:
-        client.session.close()
+        client.close()

@@ -73,6 +73,10 @@ class LoanClient:
         """``hmac``, ``rsa`` or ``ed25519``: how requests are signed."""
         return self.session.key_type
 
+    def close(self) -> None:
+        """Close the HTTP connections (the client can still be used; it reconnects)."""
+        self.session.close()
+
     def server_time_ms(self) -> int:
         """Binance's clock in milliseconds, from the measured offset (syncs first when stale)."""
         return self.session.server_now()

@@ -135,7 +135,7 @@ class LoanBooksOperator(BaseOperator):
             clients = {group_id: BinanceCreditHook(conn_id).get_conn() for group_id, conn_id in units}
         except (InvalidParameterError, ConfigurationError) as exc:
             raise AirflowFailException(str(exc)) from None
-        now_ms = next(iter(clients.values())).session.server_now()
+        now_ms = next(iter(clients.values())).server_time_ms()
         if now_ms < month.end_ms:
             raise AirflowFailException(f"month {month.label} is not closed yet (Binance's time is before "
                                        f"{month.end.isoformat()}): its books would be incomplete")

@@ -99,5 +99,5 @@ class RiskUnitLtvTrigger(BaseTrigger):
                 logger=self.log,
             )
         finally:
-            client.session.close()
+            client.close()
         yield TriggerEvent(outcome.to_event())
