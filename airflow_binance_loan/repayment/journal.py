@@ -20,12 +20,12 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.evidence import OtherRequest, Others, SentRepay, Snapshot
 from airflow_binance_loan.exceptions import JournalCorruptError, RepaySupersededError
+from airflow_binance_loan.money import parse_decimal
 
 KEY_PREFIX = "binance_loan_repay_journal"
 MAX_KEY_LENGTH = 250
@@ -125,11 +125,10 @@ class Attempt:
         :param asset: the asset.
         """
         before = None if self.before_outstanding is None or self.before_at_ms is None \
-            else Snapshot(Decimal(self.before_outstanding), self.before_at_ms)
-        return SentRepay(
-            group_id, asset, Decimal(self.amount), self.timestamp_ms, self.transaction_id,
-            None if self.answered_amount is None else Decimal(self.answered_amount), before, self.record_tran_id,
-        )
+            else Snapshot(parse_decimal(self.before_outstanding, "before_outstanding"), self.before_at_ms)
+        answered = None if self.answered_amount is None else parse_decimal(self.answered_amount, "answered_amount")
+        return SentRepay(group_id, asset, parse_decimal(self.amount), self.timestamp_ms, self.transaction_id,
+                         answered, before, self.record_tran_id)
 
 
 @dataclass(frozen=True)
@@ -173,7 +172,7 @@ class RequestEntry:
         """
         attempts = tuple(Attempt(**a) for a in data.get("attempts") or ())
         for a in attempts:
-            Decimal(a.amount)
+            parse_decimal(a.amount)
             if a.state not in ("sending", "unknown", "answered", "executed", "not_executed"):
                 raise ValueError(f"unknown attempt state {a.state!r}")
         outcome = data.get("outcome")
@@ -279,7 +278,7 @@ class RepayJournal:
                     continue
                 claimed |= {i for i in (a.transaction_id, a.record_tran_id) if i}
                 if a.state in UNRESOLVED:
-                    amount = Decimal(a.answered_amount or a.amount)
+                    amount = parse_decimal(a.answered_amount or a.amount)
                     unclaimed.append(OtherRequest(a.timestamp_ms, amount, executed=a.state == "answered"))
         return document.requests.get(self.request_id), Others(frozenset(claimed), tuple(unclaimed))
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from decimal import Decimal
 from typing import Any, Literal
 
 from airflow_binance_loan.client.models import BorrowRepayRecord
-from airflow_binance_loan.money import format_decimal, optional_decimal_text
+from airflow_binance_loan.money import format_decimal, optional_decimal_text, parse_decimal
 
 Status = Literal["repaid", "dry_run", "nothing_to_repay", "reconciled"]
 
@@ -40,7 +39,7 @@ class RepayOutcome:
     @property
     def partial(self) -> bool:
         """True when Binance repaid less than requested."""
-        return Decimal(self.repaid_amount) < Decimal(self.requested_amount)
+        return parse_decimal(self.repaid_amount) < parse_decimal(self.requested_amount)
 
     def to_xcom(self) -> dict[str, Any]:
         """The ``return_value`` dict (plain JSON types only)."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
+from airflow_binance_loan.money import parse_decimal
 from binance_settlement_lib.plan import CONNECTION_CONVENTION
 
 
@@ -26,7 +26,7 @@ def recent_repeat(records: Iterable[Any], amount: str, asset: str) -> Any | None
     :param amount: the requested amount, or ``outstanding`` (any repay of the asset counts).
     :param asset: the asset.
     """
-    fixed = None if amount.strip().lower() == "outstanding" else Decimal(amount)
+    fixed = None if amount.strip().lower() == "outstanding" else parse_decimal(amount)
     matches = [r for r in records if r.is_repay and r.asset == asset and r.status != "FAILED"
                and (fixed is None or r.amount == fixed)]
     return max(matches, key=lambda r: r.timestamp, default=None)
