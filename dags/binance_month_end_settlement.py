@@ -42,13 +42,13 @@ says what to do (trigger the DAG manually to settle now).
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, TriggerRule, task
 from binance_settlement_lib.approval_operator import PlanApprovalOperator
 
+from airflow_binance_loan.conventions import REPORT_LOCATION_VARIABLE
 from airflow_binance_loan.money import DECIMAL_PATTERN
 from airflow_binance_loan.operators.repay import RiskUnitRepayOperator
 from airflow_binance_loan.timetables import PunctualCronTimetable
@@ -67,7 +67,6 @@ LATE_GRACE = timedelta(minutes=15)
 REPAY_POOL = "binance_loan_repay"
 REPAY_POOL_SLOTS_RECOMMENDED = 8
 
-REPORT_LOCATION_VARIABLE = "binance_loan_report_location"
 DAG_ID = "binance_month_end_settlement"
 
 
@@ -89,13 +88,11 @@ def _repay_states(ti: Any, count: int) -> list[str | None]:
 
 def _report_folder(location: str) -> Any:
     """Where report files go: the param, else the Variable, else a folder under AIRFLOW_HOME."""
-    from airflow.sdk import ObjectStoragePath, Variable
+    from airflow.sdk import ObjectStoragePath
 
-    location = location.strip() or (Variable.get(REPORT_LOCATION_VARIABLE, default=None) or "").strip()
-    if not location:
-        home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
-        location = "file://" + os.path.join(home, "binance_settlement_reports")
-    return ObjectStoragePath(location)
+    from airflow_binance_loan.conventions import report_location
+
+    return ObjectStoragePath(report_location(location))
 
 
 def _safe(run_id: str) -> str:

@@ -10,13 +10,13 @@ that asset can book them.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_binance_loan.conventions import credit_connection_id, report_location
 from airflow_binance_loan.exceptions import ConfigurationError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -24,21 +24,7 @@ if TYPE_CHECKING:
 
 #: The asset a books export updates; schedule an accounting DAG on it.
 LOAN_BOOKS_ASSET = Asset(name="binance_loan_books")
-#: Where the provider writes files for people (shared with the month-end settlement report).
-REPORT_LOCATION_VARIABLE = "binance_loan_report_location"
 BOOKS_FOLDER = "binance_loan_books"
-CONNECTION_CONVENTION = "binance_credit_{group_id}"
-
-
-def default_location() -> str:
-    """The Variable ``binance_loan_report_location``, else ``$AIRFLOW_HOME/binance_settlement_reports``."""
-    from airflow.sdk import Variable
-
-    location = (Variable.get(REPORT_LOCATION_VARIABLE, default=None) or "").strip()
-    if location:
-        return location
-    home = os.environ.get("AIRFLOW_HOME") or os.path.expanduser("~/airflow")
-    return "file://" + os.path.join(home, "binance_settlement_reports")
 
 
 class LoanBooksOperator(BaseOperator):
@@ -106,10 +92,10 @@ class LoanBooksOperator(BaseOperator):
         for item in units:
             if isinstance(item, dict):
                 group_id = validate_group_id(item.get("group_id"), "units[].group_id")
-                conn_id = item.get("binance_credit_conn_id") or CONNECTION_CONVENTION.format(group_id=group_id)
+                conn_id = item.get("binance_credit_conn_id") or credit_connection_id(group_id)
             else:
                 group_id = validate_group_id(item, "units[]")
-                conn_id = CONNECTION_CONVENTION.format(group_id=group_id)
+                conn_id = credit_connection_id(group_id)
             result[group_id] = str(conn_id)
         if not result:
             raise InvalidParameterError("units", units, "no risk unit to export")
@@ -147,7 +133,7 @@ class LoanBooksOperator(BaseOperator):
         document = books_json(month, books, now_ms)
         for note in document["checks"]:
             self.log.warning("Books %s: %s", month.label, note)
-        folder = ObjectStoragePath((self.location or "").strip() or default_location()) / BOOKS_FOLDER / month.label
+        folder = ObjectStoragePath(report_location(self.location)) / BOOKS_FOLDER / month.label
         ti = context["ti"]
         pointer = publish(folder, render_files(document), meta={
             "month": month.label, "dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id})

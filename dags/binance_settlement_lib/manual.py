@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from airflow_binance_loan.conventions import credit_connection_id
 from airflow_binance_loan.money import parse_decimal
-from binance_settlement_lib.plan import CONNECTION_CONVENTION
 
 
 def connection_of(group_id: int, given: str | None) -> str:
@@ -16,7 +16,7 @@ def connection_of(group_id: int, given: str | None) -> str:
     :param given: the trigger form's connection field (may be empty).
     """
     given = (given or "").strip()
-    return given or CONNECTION_CONVENTION.format(group_id=group_id)
+    return given or credit_connection_id(group_id)
 
 
 def recent_repeat(records: Iterable[Any], amount: str, asset: str) -> Any | None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_binance_loan.conventions import credit_connection_id
 from airflow_binance_loan.money import check_decimal_text, parse_decimal
 
 #: Airflow Variable (JSON object groupId → connection id) consulted when the DAG param has no entry.
 CONNECTION_MAP_VARIABLE = "binance_loan_connection_map"
 #: Connection id used for a risk unit that neither the param nor the Variable maps.
-CONNECTION_CONVENTION = "binance_credit_{group_id}"
 
 
 def units_to_json(units: Iterable[Any]) -> list[dict[str, Any]]:
@@ -29,7 +29,7 @@ def connection_for(
             if not isinstance(conn_id, str) or not conn_id.strip():
                 raise ValueError(f"{source}[{key!r}]={conn_id!r} must be a non-empty connection id")
             return conn_id.strip(), source
-    return CONNECTION_CONVENTION.format(group_id=group_id), "convention"
+    return credit_connection_id(group_id), "convention"
 
 
 def build_plan(
