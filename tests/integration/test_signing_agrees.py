@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 from binance_loan_sandbox.auth import split_signed
 from binance_loan_sandbox.signatures import is_percent_encoded, verifier_for
-from cryptography.hazmat.primitives import serialization
 from unit.fakes import (
     BINANCE_RSA_TEST_PEM,
     ED25519_RFC8032_PEM,
@@ -26,20 +25,12 @@ from unit.fakes import (
 )
 
 from airflow_binance_loan.client.encoding import encode_params, percent_encode, signature_payload
-from airflow_binance_loan.client.signing import load_signer
+from airflow_binance_loan.client.signing import load_signer, public_key_pem
 
 NON_ASCII_PARAMS = [("symbol", "１２３４５６"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC"),
                     ("quantity", "1"), ("price", "0.1"), ("recvWindow", "5000"), ("timestamp", "1499827319559")]
 NON_ASCII_HMAC = "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
 MIXED_HMAC = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
-
-
-def public_pem(private_pem: str) -> str:
-    """The SPKI PEM a user would register with Binance for this private key."""
-    key = serialization.load_pem_private_key(private_pem.encode(), None)
-    return key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
 
 
 def sent_by_the_client(payload: bytes, secret: str) -> bytes:
@@ -85,7 +76,7 @@ def test_repay_v1_public_key_vectors(key_type, private_pem, vector):
     assert signer.sign(payload) == vector
     signed = split_signed(sent_by_the_client(payload, private_pem), b"")  # '+', '/', '=' travel as %2B %2F %3D
     assert signed.signature == vector
-    assert verifier_for(key_type, public_pem(private_pem)).verify(signed.payload, signed.signature)
+    assert verifier_for(key_type, public_key_pem(private_pem)).verify(signed.payload, signed.signature)
 
 
 def test_the_sandbox_refuses_what_the_client_must_never_send():
@@ -93,6 +84,6 @@ def test_the_sandbox_refuses_what_the_client_must_never_send():
     unencoded = payload + b"&signature=" + load_signer(ED25519_RFC8032_PEM).sign(payload).encode()
     signed = split_signed(unencoded, b"")  # an unencoded '+' in base64 arrives as a space
     assert " " in signed.signature
-    assert not verifier_for("ed25519", public_pem(ED25519_RFC8032_PEM)).verify(signed.payload, signed.signature)
+    assert not verifier_for("ed25519", public_key_pem(ED25519_RFC8032_PEM)).verify(signed.payload, signed.signature)
     other = load_signer(OFFICIAL_SECRET[::-1]).sign(payload)
     assert not verifier_for("hmac", OFFICIAL_SECRET).verify(payload, other)
