@@ -96,5 +96,5 @@ def refuse_floats(**values: object) -> None:
     """
     for name, value in values.items():
         if isinstance(value, float):
-            raise InvalidParameterError(name, value, "floats are refused: pass a Decimal, an int or a decimal "
-                                        "string such as '0.75'")
+            raise InvalidParameterError(name, value, "floats are refused for money and ratios: pass a Decimal, "
+                                        "an int or a decimal string")

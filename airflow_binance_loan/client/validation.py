@@ -9,7 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from airflow_binance_loan.exceptions import InvalidParameterError
-from airflow_binance_loan.money import decimal_places
+from airflow_binance_loan.money import decimal_places, refuse_floats
 
 MAX_AMOUNT_DECIMALS = 8
 RECV_WINDOW_MAX_MS = 60000
@@ -59,10 +59,7 @@ def validate_amount(value: object, field_name: str = "amount") -> Decimal:
     """
     if isinstance(value, bool):
         raise InvalidParameterError(field_name, value, "must be a decimal amount, not a boolean")
-    if isinstance(value, float):
-        raise InvalidParameterError(
-            field_name, value, "floats are refused for money: pass a Decimal, an int or a decimal string"
-        )
+    refuse_floats(**{field_name: value})
     if isinstance(value, str):
         text = value.strip()
         if not _DECIMAL_TEXT_RE.match(text):
