@@ -17,6 +17,7 @@ from airflow.sdk import BaseHook
 
 from airflow_binance_loan.client.clock import SYSTEM_CLOCK, Clock
 from airflow_binance_loan.client.retry import DEFAULT_RETRY_POLICY, RetryPolicy
+from airflow_binance_loan.connection_fields import EXTRA_FIELDS
 from airflow_binance_loan.exceptions import (
     AuthenticationError,
     BinanceAPIError,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 CLOCK_WARNING_MS = 1000
 #: Extras that are secrets (masked in logs); the others (key type, timeouts) are plain settings.
-SECRET_EXTRAS = ("private_key_passphrase",)
+SECRET_EXTRAS = tuple(field.name for field in EXTRA_FIELDS if field.secret)
 
 
 class BinanceCreditHook(BaseHook):
