@@ -24,8 +24,6 @@ from airflow_binance_loan.books.period import Month
 from airflow_binance_loan.client.loan_api import LoanClient
 from airflow_binance_loan.client.models import BorrowRepayRecord, InterestRecord
 
-COUNTED_STATUS = "CONFIRM"
-
 
 @dataclass(frozen=True)
 class UnitBooks:
@@ -74,14 +72,6 @@ class Totals:
         return self.by_asset.setdefault(asset, AssetTotals())
 
 
-def counted(record: BorrowRepayRecord) -> bool:
-    """Whether a record moved money (``CONFIRM``).
-
-    :param record: a borrow/repay record.
-    """
-    return record.status == COUNTED_STATUS
-
-
 def totals_of(books: UnitBooks) -> Totals:
     """The unit's per-asset totals and checks.
 
@@ -90,7 +80,7 @@ def totals_of(books: UnitBooks) -> Totals:
     result = Totals()
     where = f"risk unit {books.group_id}"
     for record in books.records:
-        if not counted(record):
+        if not record.confirmed:
             result.checks.append(f"{where} record {record.tran_id} ({record.type}) has status {record.status}: "
                                  "not counted")
             continue

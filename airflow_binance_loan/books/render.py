@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from airflow_binance_loan.books.ledger import AssetTotals, Totals, UnitBooks, combined, counted, totals_of
+from airflow_binance_loan.books.ledger import AssetTotals, Totals, UnitBooks, combined, totals_of
 from airflow_binance_loan.books.period import Month
 from airflow_binance_loan.money import format_decimal
 
@@ -59,7 +59,7 @@ def books_json(month: Month, books: Sequence[UnitBooks], generated_at_ms: int) -
         "units": [
             {
                 "group_id": unit.group_id,
-                "records": [{"tran_id": r.tran_id, "type": r.type, "status": r.status, "counted": counted(r),
+                "records": [{"tran_id": r.tran_id, "type": r.type, "status": r.status, "counted": r.confirmed,
                              "asset": r.asset, "amount": format_decimal(r.amount),
                              "principal": _text(r.principal), "interest": _text(r.interest),
                              "timestamp_ms": r.timestamp, "time_utc": _utc(r.timestamp)} for r in unit.records],
