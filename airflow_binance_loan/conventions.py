@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+#: The parent account's connection: lists every risk unit (``ltv-details``).
+PARENT_CONNECTION_ID = "binance_credit_parent"
 #: A risk unit's credit-account connection, when nothing maps it explicitly.
 CREDIT_CONNECTION_CONVENTION = "binance_credit_{group_id}"
 #: The Airflow Variable naming where files for people (reports, loan books) are written.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import Asset, BaseOperator, Context
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_binance_loan.conventions import credit_connection_id, report_location
+from airflow_binance_loan.conventions import PARENT_CONNECTION_ID, credit_connection_id, report_location
 from airflow_binance_loan.exceptions import ConfigurationError, InvalidParameterError
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class LoanBooksOperator(BaseOperator):
         units: Sequence[int | str | dict[str, Any]] | None = None,
         month: str | None = None,
         location: str | None = None,
-        parent_conn_id: str = "binance_credit_parent",
+        parent_conn_id: str = PARENT_CONNECTION_ID,
         asset: Asset | None = LOAN_BOOKS_ASSET,
         **kwargs: Any,
     ) -> None:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
+from airflow_binance_loan.conventions import PARENT_CONNECTION_ID
 from airflow_binance_loan.exceptions import BinanceLoanError, InvalidParameterError
 from airflow_binance_loan.money import refuse_floats
 
@@ -58,7 +59,7 @@ class RiskUnitLtvSensor(BaseSensorOperator):
         ltv_at_least: Decimal | int | str | None = None,
         ltv_at_most: Decimal | int | str | None = None,
         group_id: int | str | None = None,
-        binance_credit_conn_id: str = "binance_credit_parent",
+        binance_credit_conn_id: str = PARENT_CONNECTION_ID,
         deferrable: bool = True,
         max_read_failures: int = 10,
         **kwargs: Any,
